@@ -1,0 +1,461 @@
+"""`kgan.GAN`: a `keras.Model` whose `train_step` trains a discriminator and a generator.
+
+Example:
+    >>> generator, discriminator = kgan.architectures.get("mlp").build((2,), latent_dim=8)
+    >>> gan = kgan.GAN(generator, discriminator)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4), g_optimizer=keras.optimizers.Adam(2e-4),
+    ...             loss="hinge", regularizers=["r1"])
+    >>> gan.fit(dataset, epochs=2)
+    >>> samples = gan.generate(16, seed=0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from kgan import losses as losses_lib
+from kgan import regularizers as regularizers_lib
+
+# Stream ids folded into the noise key, so the draws of one step never share random numbers.
+_G_STREAM = 0
+_D_STREAM = 1
+_REGULARIZER_STREAM = 1000
+
+
+def sample_latents(num, seed, latent_dim: int, truncation=None) -> tf.Tensor:
+    """Standard-normal latents `(num, latent_dim)` that depend only on `(num, seed)`.
+
+    Drawn by inverse-CDF from stateless uniforms, so a `truncation` t gives the same samples
+    pulled inside [-t, t] (the truncation trick) and the same function can live inside an
+    exported SavedModel. `generate`, the export's `sample` signature and the dashboard share it.
+    """
+    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x6B67616E, tf.int64)])
+    u = tf.random.stateless_uniform(
+        tf.stack([tf.cast(num, tf.int32), latent_dim]), seed=key, dtype=tf.float64
+    )
+    if truncation is None:
+        low = tf.constant(1e-12, tf.float64)
+        high = 1.0 - low
+    else:
+        t = tf.abs(tf.cast(truncation, tf.float64))
+        low = tf.math.maximum(tf.math.ndtr(-t), 1e-12)
+        high = tf.math.minimum(tf.math.ndtr(t), 1.0 - 1e-12)
+    return tf.cast(tf.math.ndtri(low + u * (high - low)), tf.float32)
+
+
+def default_labels(num: int, num_classes: int) -> np.ndarray:
+    """0, 1, ..., K-1, 0, 1, ... — every class equally often in a grid of samples."""
+    return (np.arange(num) % num_classes).astype(np.int32)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained adversarially by `fit`.
+
+    Args:
+        generator: maps `z` (or `[z, label]`) to samples.
+        discriminator: maps samples (or `[samples, label]`) to logits.
+        latent_dim: size of `z`; inferred from the generator when omitted.
+        num_classes: number of classes for a conditional GAN (the dataset then yields
+            `(images, labels)`), or None.
+        n_critic: discriminator updates per generator update. Each step makes `n_critic`
+            discriminator updates on its batch, each with fresh latents, then one generator update.
+        ema_decay: keep an exponential moving average of the generator's weights with this decay
+            (e.g. 0.999), used by `generate` and by exports; None disables it.
+        seed: key of all training noise. Noise is stateless, keyed on the seed, the step (the
+            generator optimizer's saved iteration count) and the replica, so a reloaded model
+            continues with exactly the noise it would have drawn.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        num_classes: int | None = None,
+        n_critic: int = 1,
+        ema_decay: float | None = None,
+        seed: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.num_classes = int(num_classes) if num_classes else None
+        self.latent_dim = self._check_latent_dim(latent_dim)
+        self._check_shapes()
+        if int(n_critic) < 1:
+            raise ValueError(f"n_critic must be >= 1, got {n_critic}")
+        self.n_critic = int(n_critic)
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay}")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.seed = int(seed)
+        self.ema_generator = None
+        if self.ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+        self.built = True
+
+    # ----------------------------------------------------------------- validation
+
+    def _check_latent_dim(self, latent_dim: int | None) -> int:
+        inputs = self.generator.inputs
+        if self.num_classes and len(inputs) != 2:
+            raise ValueError(
+                f"num_classes={self.num_classes} needs a conditional generator taking [z, label], "
+                f"but the generator takes {len(inputs)} input(s); build it with num_classes"
+            )
+        if not self.num_classes and len(inputs) != 1:
+            raise ValueError(
+                "the generator takes [z, label] inputs but num_classes was not given; "
+                "pass num_classes=K to GAN(...)"
+            )
+        found = inputs[0].shape[-1]
+        if latent_dim is not None and found is not None and int(latent_dim) != found:
+            raise ValueError(
+                f"latent_dim={latent_dim} but the generator expects z of size {found}; "
+                "build the generator with the same latent_dim"
+            )
+        if found is None and latent_dim is None:
+            raise ValueError("the generator's z input has no static size; pass latent_dim")
+        return int(latent_dim if latent_dim is not None else found)
+
+    def _check_shapes(self) -> None:
+        produced = tuple(self.generator.outputs[0].shape[1:])
+        d_inputs = self.discriminator.inputs
+        if len(d_inputs) != (2 if self.num_classes else 1):
+            raise ValueError(
+                f"the discriminator takes {len(d_inputs)} input(s) but a "
+                f"{'conditional' if self.num_classes else 'unconditional'} GAN needs "
+                f"{'[x, label]' if self.num_classes else 'x'}; build both networks with the "
+                "same num_classes"
+            )
+        expected = tuple(d_inputs[0].shape[1:])
+        if produced != expected:
+            raise ValueError(
+                f"the generator outputs samples of shape {produced} but the discriminator "
+                f"expects {expected}; build both for the same data shape"
+            )
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, without the batch axis."""
+        return tuple(self.generator.outputs[0].shape[1:])
+
+    def _split_batch(self, data):
+        """(samples, labels or None), checked against the model at trace time."""
+        if isinstance(data, (tuple, list)):
+            if len(data) == 1:
+                data = data[0]
+            elif len(data) == 2:
+                samples, labels = data
+                if not self.num_classes:
+                    raise ValueError(
+                        "the dataset yields (samples, labels) but the GAN is unconditional; "
+                        "load the data without labels or build the GAN with num_classes"
+                    )
+                return self._check_samples(samples), tf.cast(tf.reshape(labels, [-1]), tf.int32)
+            else:
+                raise ValueError(
+                    f"expected batches of samples or (samples, labels), got {len(data)} items"
+                )
+        if self.num_classes:
+            raise ValueError(
+                f"the GAN is conditional (num_classes={self.num_classes}) but the dataset "
+                "yields no labels; load the data with labels=True"
+            )
+        return self._check_samples(data), None
+
+    def _check_samples(self, samples):
+        got = tuple(samples.shape[1:])
+        if len(got) != len(self.data_shape) or any(
+            g is not None and g != e for g, e in zip(got, self.data_shape)
+        ):
+            raise ValueError(
+                f"the dataset yields samples of shape {got} but the GAN was built for "
+                f"{self.data_shape}; resize the data or rebuild the networks"
+            )
+        return samples
+
+    # ----------------------------------------------------------------- compile and save
+
+    def compile(
+        self,
+        d_optimizer="adam",
+        g_optimizer="adam",
+        loss="nonsaturating",
+        regularizers=(),
+        jit_compile: bool = False,
+        steps_per_execution: int = 1,
+        run_eagerly: bool = False,
+    ) -> None:
+        """Sets both optimizers, the loss pair and the discriminator regularisers.
+
+        `jit_compile` defaults to False: XLA was slower on CPU here and costs seconds to compile.
+        Under the `mixed_float16` policy both optimizers are wrapped in a `LossScaleOptimizer`
+        (Keras would only wrap `self.optimizer`).
+        """
+        d_opt = self._prepare_optimizer(d_optimizer)
+        g_opt = self._prepare_optimizer(g_optimizer)
+        if d_opt is g_opt:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
+        super().compile(
+            optimizer=d_opt,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+            auto_scale_loss=False,
+        )
+        self.d_optimizer = d_opt
+        self.g_optimizer = g_opt
+        self.gan_loss = losses_lib.get(loss)
+        if isinstance(regularizers, (str, dict, regularizers_lib.Regularizer)):
+            regularizers = [regularizers]
+        self.gan_regularizers = [regularizers_lib.get(r) for r in regularizers]
+        names = [r.name for r in self.gan_regularizers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"each regulariser may be given once, got {names}")
+        # Built now, not on the first step, so that a loaded model restores their state.
+        d_opt.build(self.discriminator.trainable_variables)
+        g_opt.build(self.generator.trainable_variables)
+        self._trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ["d_loss", "g_loss", "d_real", "d_fake", *names]
+        }
+        self._compile_settings = {
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+        }
+
+    def _prepare_optimizer(self, optimizer) -> keras.optimizers.Optimizer:
+        optimizer = keras.optimizers.get(optimizer)
+        policy = self.generator.dtype_policy.name
+        if policy == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    def get_compile_config(self) -> dict | None:
+        if not hasattr(self, "gan_loss"):
+            return None
+
+        def inner(opt):
+            if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+                opt = opt.inner_optimizer
+            return keras.optimizers.serialize(opt)
+
+        return {
+            "d_optimizer": inner(self.d_optimizer),
+            "g_optimizer": inner(self.g_optimizer),
+            "loss": {"name": self.gan_loss.name, **self.gan_loss.get_config()},
+            "regularizers": [{"name": r.name, **r.get_config()} for r in self.gan_regularizers],
+            **self._compile_settings,
+        }
+
+    def compile_from_config(self, config: dict) -> None:
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "n_critic": self.n_critic,
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> "GAN":
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    # ----------------------------------------------------------------- training
+
+    @property
+    def metrics(self):
+        return list(getattr(self, "_trackers", {}).values())
+
+    def call(self, inputs, training: bool = False):
+        """The generator's forward pass: `z` (or `[z, label]`) to samples."""
+        return self.generator(inputs, training=training)
+
+    def _generator_inputs(self, z, labels):
+        return z if labels is None else [z, labels]
+
+    def _discriminate(self, samples, labels):
+        inputs = samples if labels is None else [samples, labels]
+        return self.discriminator(inputs, training=True)
+
+    def _key(self, step, stream):
+        base = tf.constant([self.seed, 0], tf.int64)
+        key = tf.random.experimental.stateless_fold_in(base, step)
+        return tf.random.experimental.stateless_fold_in(key, stream)
+
+    def _noise(self, key, local_batch, replicas, replica):
+        """This replica's slice of the global batch's latents: the same noise, however split."""
+        z = tf.random.stateless_normal(tf.stack([local_batch * replicas, self.latent_dim]), key)
+        return z[replica * local_batch : (replica + 1) * local_batch]
+
+    @staticmethod
+    def _loss_scale(optimizer):
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return optimizer.scale_loss(tf.constant(1.0))
+        return tf.constant(1.0)
+
+    def train_step(self, data):
+        real, labels = self._split_batch(data)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
+        local_batch = tf.shape(real)[0]
+        global_batch = tf.cast(local_batch * replicas, tf.float32)
+        step = self.g_optimizer.iterations
+
+        def average(per_example):
+            # Sum over this replica / global batch: the optimizer sums over replicas.
+            return tf.reduce_sum(per_example) / global_batch
+
+        critic = lambda x: self._discriminate(x, labels)  # noqa: E731
+        reg_values = {}
+        d_vars = self.discriminator.trainable_variables
+        for i in range(self.n_critic):
+            key = self._key(step, _D_STREAM + 2 * i)
+            z = self._noise(key, local_batch, replicas, replica)
+            fake = self.generator(self._generator_inputs(z, labels), training=True)
+            with tf.GradientTape() as tape:
+                real_logits = critic(real)
+                fake_logits = critic(fake)
+                d_loss = average(self.gan_loss.discriminator_loss(real_logits, fake_logits))
+                total = d_loss
+                for j, reg in enumerate(self.gan_regularizers):
+                    reg_key = self._key(step, _REGULARIZER_STREAM + 100 * i + j)
+                    reg_key = tf.random.experimental.stateless_fold_in(reg_key, replica)
+                    value = average(
+                        reg(
+                            critic,
+                            real,
+                            fake,
+                            reg_key,
+                            step=self.d_optimizer.iterations,
+                            loss_scale=self._loss_scale(self.d_optimizer),
+                        )
+                    )
+                    reg_values[reg.name] = value
+                    total = total + value
+                scaled = self._scale(self.d_optimizer, total)
+            grads = tape.gradient(scaled, d_vars)
+            self.d_optimizer.apply_gradients(zip(grads, d_vars))
+
+        g_vars = self.generator.trainable_variables
+        z = self._noise(self._key(step, _G_STREAM), local_batch, replicas, replica)
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._generator_inputs(z, labels), training=True)
+            g_loss = average(self.gan_loss.generator_loss(critic(fake)))
+            scaled = self._scale(self.g_optimizer, g_loss)
+        grads = tape.gradient(scaled, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        if self.ema_generator is not None:
+            self._update_ema(context)
+
+        # Trackers show per-replica means (undo the global-batch scaling for display).
+        share = global_batch / tf.cast(local_batch, tf.float32)
+        self._trackers["d_loss"].update_state(d_loss * share)
+        self._trackers["g_loss"].update_state(g_loss * share)
+        self._trackers["d_real"].update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
+        self._trackers["d_fake"].update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
+        for name, value in reg_values.items():
+            self._trackers[name].update_state(value * share)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    @staticmethod
+    def _scale(optimizer, loss):
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return optimizer.scale_loss(loss)
+        return loss
+
+    def _update_ema(self, context) -> None:
+        decay = self.ema_decay
+        pairs = [
+            (ema.value, w.value)
+            for ema, w in zip(self.ema_generator.weights, self.generator.weights)
+        ]
+
+        def update(strategy=None):
+            for ema, w in pairs:
+                if strategy is None:
+                    ema.assign(decay * ema + (1.0 - decay) * tf.cast(w, ema.dtype))
+                else:
+                    strategy.extended.update(
+                        ema,
+                        lambda v, x: v.assign(decay * v + (1.0 - decay) * tf.cast(x, v.dtype)),
+                        args=(w,),
+                    )
+
+        if context.num_replicas_in_sync == 1:
+            update()
+        else:
+            # Mirrored EMA variables are updated once, in cross-replica context.
+            context.merge_call(lambda strategy: update(strategy))
+
+    # ----------------------------------------------------------------- sampling
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The network used for samples and exports: the EMA generator when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def generate(
+        self,
+        num: int,
+        seed: int = 0,
+        labels=None,
+        truncation: float | None = None,
+        batch_size: int = 256,
+        use_ema: bool = True,
+    ) -> np.ndarray:
+        """`num` samples as a float32 array (images in [-1, 1]); the same seed, the same samples.
+
+        Conditional models take `labels` (an int or `num` ints); by default classes cycle
+        0, 1, ..., K-1 so a grid shows every class.
+        """
+        network = self.sampler if use_ema else self.generator
+        z = sample_latents(num, seed, self.latent_dim, truncation)
+        labels = self._labels_for(num, labels)
+        outputs = []
+        for start in range(0, num, batch_size):
+            stop = min(start + batch_size, num)
+            inputs = self._generator_inputs(
+                z[start:stop], None if labels is None else tf.constant(labels[start:stop])
+            )
+            outputs.append(keras.ops.convert_to_numpy(network(inputs, training=False)))
+        if not outputs:
+            return np.zeros((0, *self.data_shape), np.float32)
+        return np.concatenate(outputs).astype(np.float32)
+
+    def _labels_for(self, num: int, labels) -> np.ndarray | None:
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("labels were given but the GAN is unconditional")
+            return None
+        if labels is None:
+            return default_labels(num, self.num_classes)
+        labels = np.broadcast_to(np.asarray(labels, np.int32), (num,)).copy()
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(
+                f"labels must be in [0, {self.num_classes - 1}], got {sorted(set(labels.tolist()))}"
+            )
+        return labels
