@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 from kgan.architectures import mlp  # noqa: F401  (registers the family)
+from kgan.architectures import dcgan, resnet  # noqa: F401  (register the families)
 from kgan.architectures.base import REGISTRY, Architecture
 
 

@@ -94,4 +94,6 @@ def spectral(enabled: bool):
     """Wraps a layer in `keras.layers.SpectralNormalization` when `enabled`, else leaves it."""
     if not enabled:
         return lambda layer: layer
-    return lambda layer: keras.layers.SpectralNormalization(layer)
+    # The wrapper casts its output to its input's dtype: giving it the layer's policy keeps a
+    # float32 logit float32 under mixed precision.
+    return lambda layer: keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy)

@@ -1,0 +1,138 @@
+"""DCGAN generator and discriminator for square images of 8 to 128 pixels."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import keras
+
+from kgan.architectures.base import (
+    REGISTRY,
+    Architecture,
+    discriminator_inputs,
+    generator_inputs,
+    logit_head,
+    spectral,
+)
+from kgan.architectures.blocks import square_image_size
+
+SIZES = (8, 16, 32, 64, 128)
+UPSAMPLING = ("transposed", "nearest")
+_MAX_MULTIPLIER = 8  # filters never exceed 8 * width (DCGAN's 512 at width 64)
+
+
+@REGISTRY.register("dcgan")
+class DCGAN(Architecture):
+    """Radford et al. (2016): strided (transposed) convolutions between 4x4 and the image size.
+
+    The generator projects `z` to 4x4 features, doubles the resolution until the image size
+    (halving the filters), and ends in a 3x3 convolution to the image's channels with tanh.
+    The discriminator mirrors it: a 3x3 convolution from the image, then 4x4 stride-2
+    convolutions with LeakyReLU down to 4x4 (the extra first layer keeps an 8 px
+    discriminator from being a single convolution), then flattens into the shared logit
+    head (plus a projection term when conditional).
+    An `r`-pixel feature map has `width * min(8, size / r)` filters in the generator and
+    `width * min(8, size / 2r)` in the discriminator (at least `width`), so 64 px at width 64
+    is the DCGAN paper's 512-256-128-64 and 8 px digits stay small (width 32: ~0.1 M weights).
+
+    Args:
+        width: base number of filters (the width multiplier).
+        spectral_norm: spectral-normalise the discriminator's convolutions and logit.
+        generator_batch_norm: batch norm after every generator layer but the output.
+        discriminator_batch_norm: batch norm in the discriminator (after all convolutions but
+            the first two; off by default, and best left off with gradient penalties).
+        upsampling: "transposed" (4x4 stride-2 transposed convolutions, as in DCGAN) or
+            "nearest" (nearest-neighbour upsampling then a 3x3 convolution, which avoids
+            checkerboard artefacts).
+
+    Example:
+        >>> generator, discriminator = get("dcgan", width=32).build((8, 8, 1), latent_dim=64)
+    """
+
+    def __init__(
+        self,
+        width: int = 64,
+        spectral_norm: bool = False,
+        generator_batch_norm: bool = True,
+        discriminator_batch_norm: bool = False,
+        upsampling: str = "transposed",
+    ) -> None:
+        if int(width) < 1:
+            raise ValueError(f"dcgan: width must be >= 1, got {width}")
+        if upsampling not in UPSAMPLING:
+            raise ValueError(
+                f"dcgan: upsampling must be one of {', '.join(UPSAMPLING)}; got {upsampling!r}"
+            )
+        self.width = int(width)
+        self.spectral_norm = bool(spectral_norm)
+        self.generator_batch_norm = bool(generator_batch_norm)
+        self.discriminator_batch_norm = bool(discriminator_batch_norm)
+        self.upsampling = upsampling
+
+    def _filters(self, ratio: int) -> int:
+        """Filters of a feature map `ratio` times smaller than the image (at least 1x)."""
+        return self.width * min(_MAX_MULTIPLIER, max(1, ratio))
+
+    def generator(self, data_shape: Sequence[int], latent_dim: int, num_classes=None):
+        size = square_image_size("dcgan", data_shape, SIZES)
+        channels = int(data_shape[-1])
+        inputs, h = generator_inputs(latent_dim, num_classes)
+
+        def normalise_and_activate(h, name):
+            if self.generator_batch_norm:
+                h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+            return keras.layers.ReLU(name=f"{name}_relu")(h)
+
+        filters = self._filters(size // 4)
+        h = keras.layers.Dense(
+            4 * 4 * filters, use_bias=not self.generator_batch_norm, name="project"
+        )(h)
+        h = keras.layers.Reshape((4, 4, filters), name="project_reshape")(h)
+        h = normalise_and_activate(h, "project")
+        for i in range(int(math.log2(size // 4))):
+            resolution = 8 * 2**i
+            name = f"up_{resolution}"
+            filters = self._filters(size // resolution)
+            if self.upsampling == "transposed":
+                conv = keras.layers.Conv2DTranspose(
+                    filters, 4, strides=2, padding="same",
+                    use_bias=not self.generator_batch_norm, name=f"{name}_conv",
+                )
+            else:
+                h = keras.layers.UpSampling2D(name=f"{name}_upsample")(h)
+                conv = keras.layers.Conv2D(
+                    filters, 3, padding="same",
+                    use_bias=not self.generator_batch_norm, name=f"{name}_conv",
+                )
+            h = normalise_and_activate(conv(h), name)
+        h = keras.layers.Conv2D(channels, 3, padding="same", name="to_image")(h)
+        out = keras.layers.Activation("tanh", dtype="float32", name="sample")(h)
+        return keras.Model(inputs, out, name="generator")
+
+    def discriminator(self, data_shape: Sequence[int], num_classes=None):
+        size = square_image_size("dcgan", data_shape, SIZES)
+        inputs, h, label = discriminator_inputs(data_shape, num_classes)
+        sn = spectral(self.spectral_norm)
+        h = sn(keras.layers.Conv2D(self.width, 3, padding="same", name="from_image"))(h)
+        h = keras.layers.LeakyReLU(0.2, name="from_image_lrelu")(h)
+        resolution = size
+        while resolution > 4:
+            resolution //= 2
+            name = f"down_{resolution}"
+            filters = self._filters(size // (2 * resolution))
+            h = sn(keras.layers.Conv2D(filters, 4, strides=2, padding="same", name=f"{name}_conv"))(h)
+            if self.discriminator_batch_norm and resolution < size // 2:
+                h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+            h = keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(h)
+        h = keras.layers.Flatten(name="flatten")(h)
+        return keras.Model(inputs, logit_head(h, label, num_classes, sn), name="discriminator")
+
+    def get_config(self) -> dict:
+        return {
+            "width": self.width,
+            "spectral_norm": self.spectral_norm,
+            "generator_batch_norm": self.generator_batch_norm,
+            "discriminator_batch_norm": self.discriminator_batch_norm,
+            "upsampling": self.upsampling,
+        }
