@@ -40,8 +40,8 @@ def sample_latents(num, seed, latent_dim: int, truncation=None) -> tf.Tensor:
         high = 1.0 - low
     else:
         t = tf.abs(tf.cast(truncation, tf.float64))
-        low = tf.math.maximum(tf.math.ndtr(-t), 1e-12)
-        high = tf.math.minimum(tf.math.ndtr(t), 1.0 - 1e-12)
+        low = tf.math.maximum(0.5 * tf.math.erfc(t / np.sqrt(2.0)), 1e-12)  # Phi(-t)
+        high = 1.0 - low
     return tf.cast(tf.math.ndtri(low + u * (high - low)), tf.float32)
 
 
@@ -308,7 +308,11 @@ class GAN(keras.Model):
     def _noise(self, key, local_batch, replicas, replica):
         """This replica's slice of the global batch's latents: the same noise, however split."""
         z = tf.random.stateless_normal(tf.stack([local_batch * replicas, self.latent_dim]), key)
-        return z[replica * local_batch : (replica + 1) * local_batch]
+        return self._replica_slice(z, local_batch, replica)
+
+    @staticmethod
+    def _replica_slice(values, local_batch, replica):
+        return values[replica * local_batch : (replica + 1) * local_batch]
 
     @staticmethod
     def _loss_scale(optimizer):
@@ -342,14 +346,20 @@ class GAN(keras.Model):
                 d_loss = average(self.gan_loss.discriminator_loss(real_logits, fake_logits))
                 total = d_loss
                 for j, reg in enumerate(self.gan_regularizers):
-                    reg_key = self._key(step, _REGULARIZER_STREAM + 100 * i + j)
-                    reg_key = tf.random.experimental.stateless_fold_in(reg_key, replica)
+                    uniform = self._replica_slice(
+                        tf.random.stateless_uniform(
+                            tf.reshape(local_batch * replicas, [1]),
+                            self._key(step, _REGULARIZER_STREAM + 100 * i + j),
+                        ),
+                        local_batch,
+                        replica,
+                    )
                     value = average(
                         reg(
                             critic,
                             real,
                             fake,
-                            reg_key,
+                            uniform,
                             step=self.d_optimizer.iterations,
                             loss_scale=self._loss_scale(self.d_optimizer),
                         )

@@ -7,7 +7,7 @@ expected penalty the same at a fraction of the cost.
 
 Example:
     >>> gp = get("gradient_penalty", weight=10.0)
-    >>> gp(critic, real, fake, alpha_seed)  # (B,) weighted penalty
+    >>> gp(critic, real, fake, uniform)  # (B,) weighted penalty
 """
 
 from __future__ import annotations
@@ -61,9 +61,13 @@ class Regularizer:
         self.every = int(every)
 
     def penalty(
-        self, critic: Critic, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor, loss_scale
+        self, critic: Critic, real: tf.Tensor, fake: tf.Tensor, uniform: tf.Tensor, loss_scale
     ) -> tf.Tensor:
-        """The unweighted per-example penalty."""
+        """The unweighted per-example penalty.
+
+        `uniform` holds one U(0, 1) number per example, drawn by the model so that the draws do
+        not depend on how the global batch is split across replicas.
+        """
         raise NotImplementedError
 
     def __call__(
@@ -71,17 +75,17 @@ class Regularizer:
         critic: Critic,
         real: tf.Tensor,
         fake: tf.Tensor,
-        seed: tf.Tensor,
+        uniform: tf.Tensor,
         step: tf.Tensor | int = 0,
         loss_scale: tf.Tensor | float = 1.0,
     ) -> tf.Tensor:
         """Weighted per-example penalty; zeros on the steps that lazy regularisation skips."""
         weight = self.weight * self.every
         if self.every == 1:
-            return weight * self.penalty(critic, real, fake, seed, loss_scale)
+            return weight * self.penalty(critic, real, fake, uniform, loss_scale)
         return tf.cond(
             tf.equal(tf.math.floormod(tf.cast(step, tf.int64), self.every), 0),
-            lambda: weight * self.penalty(critic, real, fake, seed, loss_scale),
+            lambda: weight * self.penalty(critic, real, fake, uniform, loss_scale),
             lambda: tf.zeros([tf.shape(real)[0]], tf.float32),
         )
 
@@ -108,11 +112,11 @@ class GradientPenalty(Regularizer):
         super().__init__(weight, every)
         self.epsilon = float(epsilon)
 
-    def penalty(self, critic, real, fake, seed, loss_scale):
+    def penalty(self, critic, real, fake, uniform, loss_scale):
         real = tf.cast(real, tf.float32)
         fake = tf.cast(fake, tf.float32)
         shape = tf.concat([tf.shape(real)[:1], tf.ones([tf.rank(real) - 1], tf.int32)], 0)
-        alpha = tf.random.stateless_uniform(shape, seed=seed)
+        alpha = tf.reshape(tf.cast(uniform, tf.float32), shape)
         x_hat = real + alpha * (fake - real)
         grads = _input_gradient(critic, x_hat, loss_scale)
         norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + self.epsilon)
@@ -126,7 +130,7 @@ class GradientPenalty(Regularizer):
 class R1(Regularizer):
     """Zero-centred penalty on real data (Mescheder et al. 2018): weight/2 * ||grad D(x)||^2."""
 
-    def penalty(self, critic, real, fake, seed, loss_scale):
+    def penalty(self, critic, real, fake, uniform, loss_scale):
         grads = _input_gradient(critic, tf.cast(real, tf.float32), loss_scale)
         return 0.5 * tf.reduce_sum(tf.square(grads), axis=1)
 
@@ -135,7 +139,7 @@ class R1(Regularizer):
 class R2(Regularizer):
     """Zero-centred penalty on generated data: weight/2 * ||grad D(G(z))||^2."""
 
-    def penalty(self, critic, real, fake, seed, loss_scale):
+    def penalty(self, critic, real, fake, uniform, loss_scale):
         grads = _input_gradient(critic, tf.cast(fake, tf.float32), loss_scale)
         return 0.5 * tf.reduce_sum(tf.square(grads), axis=1)
 
