@@ -154,6 +154,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
@@ -175,7 +176,27 @@ def temp_path(path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _file_mode())
     return Path(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _file_mode() -> int:
+    """What `open` would give a new file (mkstemp's files are private to the owner)."""
+    return 0o666 & ~_umask()
+
+
+def make_readable(folder: str | os.PathLike) -> None:
+    """Gives a folder made by `mkdtemp` (and its subfolders) the usual umask permissions, so
+    other users (e.g. a TF Serving container) can read what it holds once it is renamed."""
+    mode = 0o777 & ~_umask()
+    for dirpath, _, _ in os.walk(folder):
+        os.chmod(dirpath, mode)
 
 
 def _unlink(path) -> None:

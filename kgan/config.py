@@ -1,0 +1,253 @@
+"""`RunConfig`: what a training run was asked to do (data, recipe, schedule), and nothing more.
+
+The models describe themselves: a run's `config.json` stores this dataclass beside the GAN's
+own Keras config and compile config (see `kgan.runs`), and `check_model` verifies that the
+two agree. Architecture hyper-parameters are not repeated here; they pass through
+`arch_kwargs` to `kgan.architectures.get(arch, **arch_kwargs)`, which owns them.
+
+Example:
+    >>> config = RunConfig(dataset="ring8", arch="mlp", loss="hinge", regularizer="r1")
+    >>> config = config.replace(epochs=5)
+    >>> gan = config.build_gan(data_shape=(2,))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from kgan.errors import KganError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The options of one training run.
+
+    Data:
+        dataset: a `kgan.data` source (`digits`, `ring8`, `grid25`, `mnist`, `folder:PATH`, ...).
+        split: the dataset split to train on.
+        image_size: resize images to this square size (None keeps the native size).
+        channels: force 1 or 3 channels (None keeps the native channels).
+        conditional: train a class-conditional GAN on (images, labels).
+        data_dir: where TFDS keeps its data (None: TFDS' default).
+    Models:
+        arch: architecture family name; arch_kwargs: its constructor arguments.
+        latent_dim: size of z.
+    Objective:
+        loss: loss pair name; regularizer: discriminator regulariser name or None, with
+        regularizer_weight (None: the regulariser's default) and regularizer_every.
+        n_critic: discriminator updates per generator update.
+    Optimisation (Adam for both networks):
+        g_lr, d_lr: learning rates (two time-scale when different); beta_1, beta_2.
+        lr_decay: both rates decay linearly to 0 over this final share of training (0: constant).
+        ema: generator weight EMA decay used for samples and exports, or None.
+    Schedule:
+        batch_size, epochs; steps_per_epoch: None means one pass over the data per epoch.
+        steps_per_execution: training steps per compiled call (fewer Python round trips; the
+        progress bar and the non-finite check then see every N steps).
+        seed: seeds the weights, the data order and all training noise.
+        grid_size: the per-epoch sample grid is grid_size x grid_size (conditional image runs
+        use one column per class instead).
+    """
+
+    dataset: str = "digits"
+    split: str = "train"
+    image_size: int | None = None
+    channels: int | None = None
+    conditional: bool = False
+    data_dir: str | None = None
+    arch: str = "dcgan"
+    arch_kwargs: dict = field(default_factory=dict)
+    latent_dim: int = 64
+    loss: str = "hinge"
+    regularizer: str | None = None
+    regularizer_weight: float | None = None
+    regularizer_every: int = 1
+    n_critic: int = 1
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    lr_decay: float = 0.0
+    ema: float | None = 0.999
+    batch_size: int = 64
+    epochs: int = 20
+    steps_per_epoch: int | None = None
+    steps_per_execution: int = 1
+    seed: int = 0
+    grid_size: int = 8
+
+    def __post_init__(self) -> None:
+        problems = []
+
+        def positive(name):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                problems.append(f"{name} must be a positive integer, got {value!r}")
+
+        for name in ("latent_dim", "n_critic", "batch_size", "epochs", "regularizer_every",
+                     "grid_size", "steps_per_epoch", "image_size", "steps_per_execution"):
+            positive(name)
+        for name in ("g_lr", "d_lr"):
+            if not float(getattr(self, name)) > 0:
+                problems.append(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("beta_1", "beta_2"):
+            if not 0.0 <= float(getattr(self, name)) < 1.0:
+                problems.append(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not 0.0 <= float(self.lr_decay) <= 1.0:
+            problems.append(f"lr_decay must be in [0, 1], got {self.lr_decay!r}")
+        if self.ema is not None and not 0.0 < float(self.ema) < 1.0:
+            problems.append(f"ema must be in (0, 1) or None (off), got {self.ema!r}")
+        if self.channels not in (None, 1, 3):
+            problems.append(f"channels must be 1, 3 or None, got {self.channels!r}")
+        if self.regularizer_weight is not None and self.regularizer_weight < 0:
+            problems.append(f"regularizer_weight must be >= 0, got {self.regularizer_weight!r}")
+        if not isinstance(self.arch_kwargs, dict):
+            problems.append(f"arch_kwargs must be a dict, got {self.arch_kwargs!r}")
+        if not isinstance(self.seed, int):
+            problems.append(f"seed must be an integer, got {self.seed!r}")
+        if problems:
+            raise KganError("; ".join(problems))
+
+    # ------------------------------------------------------------------ dict round trip
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        """The config of `data`; unknown keys are an error naming the valid ones."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise KganError(
+                f"unknown run option(s) {', '.join(unknown)}; valid options: "
+                f"{', '.join(sorted(names))}"
+            )
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        """A copy with `changes`, validated."""
+        return RunConfig.from_dict({**self.to_dict(), **changes})
+
+    # ------------------------------------------------------------------ models
+
+    def architecture(self):
+        """The architecture family object (`kgan.architectures.get(arch, **arch_kwargs)`)."""
+        from kgan import architectures
+
+        try:
+            return architectures.get(self.arch, **self.arch_kwargs)
+        except TypeError as e:
+            raise KganError(f"bad arch_kwargs for architecture {self.arch!r}: {e}") from None
+        except ValueError as e:
+            raise KganError(str(e)) from None
+
+    def regularizers(self) -> list:
+        from kgan import regularizers
+
+        if not self.regularizer:
+            return []
+        kwargs: dict[str, Any] = {"every": self.regularizer_every}
+        if self.regularizer_weight is not None:
+            kwargs["weight"] = float(self.regularizer_weight)
+        try:
+            return [regularizers.get(self.regularizer, **kwargs)]
+        except ValueError as e:
+            raise KganError(str(e)) from None
+
+    def check_names(self) -> None:
+        """Raises `KganError` for an unknown loss, regulariser or architecture."""
+        from kgan import losses
+
+        try:
+            losses.get(self.loss)
+        except ValueError as e:
+            raise KganError(str(e)) from None
+        self.regularizers()
+        self.architecture()
+
+    def build_gan(
+        self, data_shape: Sequence[int], num_classes: int | None = None, steps_per_epoch: int = 1
+    ):
+        """A compiled `kgan.GAN` for data of `data_shape` (and `num_classes` when conditional).
+
+        `steps_per_epoch` sets where a decaying learning rate (`lr_decay`) reaches 0. Call
+        `keras.utils.set_random_seed(self.seed)` first for reproducible weights.
+        """
+        import math
+
+        import keras
+
+        from kgan.gan import GAN
+        from kgan.schedules import HoldThenDecay
+
+        if self.conditional and not num_classes:
+            raise KganError(
+                f"conditional=True but dataset {self.dataset!r} has no class labels; "
+                "train it unconditionally (drop --conditional)"
+            )
+        classes = num_classes if self.conditional else None
+        self.check_names()
+        generator, discriminator = self.architecture().build(
+            tuple(data_shape), self.latent_dim, classes
+        )
+        gan = GAN(
+            generator,
+            discriminator,
+            latent_dim=self.latent_dim,
+            num_classes=classes,
+            n_critic=self.n_critic,
+            ema_decay=self.ema,
+            seed=self.seed,
+        )
+        steps = self.epochs * int(steps_per_epoch)
+
+        def adam(lr, updates_per_step):
+            if self.lr_decay:
+                lr = HoldThenDecay(lr, steps * updates_per_step, self.lr_decay)
+            return keras.optimizers.Adam(lr, beta_1=self.beta_1, beta_2=self.beta_2)
+
+        gan.compile(
+            d_optimizer=adam(self.d_lr, self.n_critic),
+            g_optimizer=adam(self.g_lr, 1),
+            loss=self.loss,
+            regularizers=self.regularizers(),
+            steps_per_execution=math.gcd(int(steps_per_epoch), self.steps_per_execution),
+        )
+        return gan
+
+    def check_model(self, gan) -> None:
+        """Raises `KganError` when `gan` (e.g. loaded from a checkpoint) was not built from
+        this configuration: the model's own `get_config` is the reference."""
+        config = gan.get_config()
+        compile_config = gan.get_compile_config() or {}
+        expected = {
+            "latent_dim": self.latent_dim,
+            "n_critic": self.n_critic,
+            "ema_decay": None if self.ema is None else float(self.ema),
+            "seed": self.seed,
+        }
+        found = {key: config.get(key) for key in expected}
+        if self.conditional != bool(config.get("num_classes")):
+            expected["conditional"], found["conditional"] = self.conditional, not self.conditional
+        loss = (compile_config.get("loss") or {}).get("name")
+        if loss is not None:
+            expected["loss"], found["loss"] = self.loss, loss
+        regs = [r.get("name") for r in compile_config.get("regularizers", [])]
+        expected["regularizers"] = [self.regularizer] if self.regularizer else []
+        found["regularizers"] = regs
+        diff = {k: (found[k], v) for k, v in expected.items() if found[k] != v}
+        if diff:
+            details = ", ".join(f"{k}: model has {f!r}, config says {e!r}" for k, (f, e) in diff.items())
+            raise KganError(f"the model does not match the run configuration ({details})")
+
+    def summary(self) -> str:
+        """The configuration as aligned `key: value` lines (what `--dry-run` prints)."""
+        data = self.to_dict()
+        width = max(len(k) for k in data)
+        return "\n".join(f"{k:<{width}}  {v!r}" for k, v in data.items())
+
+
+__all__ = ["RunConfig"]

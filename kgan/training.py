@@ -1,0 +1,398 @@
+"""`train`: run (or resume) a training run into its run folder. The CLI's `kgan train` calls it.
+
+A run is reproducible from its seed: the weights come from `keras.utils.set_random_seed(seed)`,
+the GAN's noise is keyed on its saved step counter, and the data order is one seeded stream
+that a resumed run fast-forwards to its epoch. Checkpoints are written at the end of every epoch, so a run
+killed at any moment resumes from its last finished epoch and ends with the same weights as an
+uninterrupted run.
+
+Example:
+    >>> from kgan.config import RunConfig
+    >>> run = train(RunConfig(dataset="ring8", arch="mlp", epochs=5), "saved_models", name="ring8")
+    >>> run = train(None, "saved_models", name="ring8", resume=True, epochs=10)   # extend it
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan import callbacks as callbacks_lib
+from kgan import runs as runs_lib
+from kgan.config import RunConfig
+from kgan.errors import KganError
+
+#: Largest shuffle buffer (examples); smaller datasets are shuffled whole.
+_SHUFFLE_BUFFER = 60_000
+#: Number of real points drawn under the scatter plots of vector data.
+_REFERENCE_POINTS = 1_000
+
+
+class TrainingDiverged(KganError):
+    """Training produced non-finite losses; the run is marked failed, its last good checkpoint kept."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """What training needs to know about the data (a subset of `kgan.data.DataInfo`)."""
+
+    kind: str
+    shape: tuple
+    num_classes: int | None
+    class_names: list | None
+    num_examples: int | None
+    split: str
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _data_module():
+    try:
+        from kgan import data
+    except ImportError:
+        return None
+    return data if hasattr(data, "load") and hasattr(data, "info") else None
+
+
+def data_spec(config: RunConfig) -> DataSpec:
+    """The shape, classes and size of the run's data (reads metadata, not the data)."""
+    data = _data_module()
+    if data is None:
+        return _toy_spec(config)
+    try:
+        info = data.info(
+            config.dataset,
+            split=config.split,
+            image_size=config.image_size,
+            channels=config.channels,
+            data_dir=config.data_dir,
+        )
+    except KganError:
+        raise
+    except (ValueError, OSError) as e:
+        raise KganError(f"cannot read dataset {config.dataset!r}: {e}") from None
+    return DataSpec(
+        kind=info.kind,
+        shape=tuple(int(d) for d in info.shape),
+        num_classes=info.num_classes,
+        class_names=list(info.class_names) if info.class_names else None,
+        num_examples=info.num_examples,
+        split=info.split,
+    )
+
+
+def examples(config: RunConfig, spec: DataSpec) -> tf.data.Dataset:
+    """The training split as single, unshuffled examples (with int32 labels if conditional)."""
+    data = _data_module()
+    if data is None:
+        return _toy_examples(config)
+    try:
+        batched = data.load(
+            config.dataset,
+            split=config.split,
+            batch_size=config.batch_size,
+            image_size=config.image_size,
+            channels=config.channels,
+            labels=config.conditional,
+            shuffle=False,
+            seed=config.seed,
+            data_dir=config.data_dir,
+            cache=True,
+            drop_remainder=False,
+        )
+    except KganError:
+        raise
+    except (ValueError, OSError) as e:
+        raise KganError(f"cannot load dataset {config.dataset!r}: {e}") from None
+    return batched.unbatch()
+
+
+def _toy_spec(config: RunConfig) -> DataSpec:  # until kgan.data lands
+    from kgan import toy
+
+    try:
+        toy.get(config.dataset)
+    except ValueError as e:
+        raise KganError(str(e)) from None
+    return DataSpec("vector", (2,), None, None, 10_000, config.split)
+
+
+def _toy_examples(config: RunConfig) -> tf.data.Dataset:
+    from kgan import toy
+
+    return tf.data.Dataset.from_tensor_slices(toy.sample(config.dataset, 10_000, seed=config.seed))
+
+
+def steps_per_epoch(config: RunConfig, spec: DataSpec) -> int:
+    """`config.steps_per_epoch`, or one pass over the data (full batches only)."""
+    if config.steps_per_epoch:
+        return config.steps_per_epoch
+    if not spec.num_examples:
+        raise KganError(
+            f"the size of dataset {config.dataset!r} is unknown; pass --steps-per-epoch"
+        )
+    steps = spec.num_examples // config.batch_size
+    if steps < 1:
+        raise KganError(
+            f"dataset {config.dataset!r} has {spec.num_examples} examples, fewer than one batch "
+            f"of {config.batch_size}; lower --batch-size"
+        )
+    return steps
+
+
+def epoch_batches(
+    examples: tf.data.Dataset,
+    *,
+    batch_size: int,
+    steps: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+    buffer: int,
+) -> tf.data.Dataset:
+    """Batches for epochs `first_epoch .. last_epoch - 1` (0-based), `steps` per epoch.
+
+    The examples form one endless stream, reshuffled on every pass from `seed`; epoch `e` is
+    its slice `[e * steps * batch_size, (e + 1) * steps * batch_size)`. A run resumed at epoch
+    `e` skips the earlier slices, so it sees exactly the batches an uninterrupted run sees.
+    (`keras.utils.set_random_seed(seed)` must have been called: tf.data combines it with
+    `seed`.)
+    """
+    per_epoch = steps * batch_size
+    return (
+        examples.cache()
+        .shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .skip(first_epoch * per_epoch)
+        .take((last_epoch - first_epoch) * per_epoch)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def versions() -> dict:
+    import kgan
+
+    return {
+        "kgan": kgan.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _model_card(name: str, config: RunConfig, spec: DataSpec, gan, steps: int) -> dict:
+    compile_config = gan.get_compile_config() or {}
+    return {
+        "name": name,
+        "dataset": config.dataset,
+        "split": spec.split,
+        "kind": spec.kind,
+        "data_shape": list(spec.shape),
+        "num_examples": spec.num_examples,
+        "conditional": bool(gan.num_classes),
+        "num_classes": gan.num_classes,
+        "class_names": spec.class_names if gan.num_classes else None,
+        "latent_dim": gan.latent_dim,
+        "architecture": config.arch,
+        "architecture_config": config.architecture().get_config(),
+        "loss": config.loss,
+        "regularizers": compile_config.get("regularizers", []),
+        "n_critic": gan.n_critic,
+        "ema_decay": gan.ema_decay,
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "steps_per_epoch": steps,
+        "epochs_done": 0,
+        "steps_done": 0,
+        "training_time_s": 0.0,
+        "seed": config.seed,
+        "sample_grid": None,
+        "metrics": {},
+        "versions": versions(),
+    }
+
+
+def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, data) -> callbacks_lib.SampleGrid:
+    if spec.kind == "image":
+        if gan.num_classes and gan.num_classes <= 16:
+            cols = gan.num_classes
+            num = cols * config.grid_size
+        else:
+            cols = config.grid_size
+            num = cols * cols
+        return callbacks_lib.SampleGrid(run, num=num, cols=cols)
+    reference = np.stack(
+        [np.asarray(x) for x in data.take(_REFERENCE_POINTS).as_numpy_iterator()]
+    )
+    return callbacks_lib.SampleGrid(run, num=2_500, reference=reference)
+
+
+def train(
+    config: RunConfig | None,
+    runs_dir: str | Path | None = None,
+    *,
+    name: str | None = None,
+    resume: bool = False,
+    epochs: int | None = None,
+    overwrite: bool = False,
+    export: bool = True,
+    verbose: str | int = "auto",
+    callbacks: list | None = None,
+) -> runs_lib.Run:
+    """Trains a GAN as described by `config` into `runs_dir/name` and returns the run.
+
+    Args:
+        config: the run's options; None when resuming (the run's `config.json` is used).
+        runs_dir: the runs root (default `kgan.runs.default_root()`).
+        name: the run's name; a new run without one is named `<dataset>-<arch>-<time>`.
+        resume: continue the existing run `name` from its last checkpoint.
+        epochs: when resuming, train up to this many epochs in total (extends a finished run).
+        overwrite: replace an existing run of the same name.
+        export: write the SavedModel export into the run folder when training completes.
+        verbose: Keras' `fit` verbosity (progress bar per epoch).
+        callbacks: extra Keras callbacks (e.g. a metric); they run before the run recorders.
+
+    Raises:
+        KganError: bad options, unknown or corrupt run, unreadable data.
+        TrainingDiverged: the losses became non-finite (the run is marked failed).
+    """
+    root = Path(runs_dir) if runs_dir is not None else runs_lib.default_root()
+    if resume:
+        if not name:
+            raise KganError("resuming needs the run's name (--resume NAME)")
+        run = runs_lib.open_run(root, name)
+        saved = run.config()
+        try:
+            config = RunConfig.from_dict(saved["run"])
+        except (KeyError, TypeError):
+            raise runs_lib.RunError(f"{run.config_path} has no 'run' section; the run is corrupt")
+        if epochs is not None and epochs != config.epochs:
+            if config.lr_decay:
+                raise KganError(
+                    f"run {name!r} decays its learning rates to 0 at epoch {config.epochs} "
+                    "(lr_decay); it cannot be extended — train a new run with more --epochs"
+                )
+            config = config.replace(epochs=epochs)
+            run.write_config({**{k: v for k, v in saved.items() if k != "format"},
+                              "run": config.to_dict()})
+        run.metadata()  # a corrupt model card fails here, before any work
+    else:
+        if config is None:
+            raise KganError("a new run needs a configuration")
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+        config.check_names()
+        name = name or _default_name(config)
+        runs_lib.validate_name(name)
+
+    spec = data_spec(config)
+    steps = steps_per_epoch(config, spec)
+    keras.utils.set_random_seed(config.seed)
+
+    initial_epoch, time_offset = 0, 0.0
+    checkpoint = run.latest_checkpoint() if resume else None
+    if checkpoint is not None:
+        initial_epoch, path = checkpoint
+        gan = _load_checkpoint(path)
+        config.check_model(gan)
+        run.truncate(initial_epoch)
+        history = run.history()
+        time_offset = float(history[-1].get("time") or 0.0) if history else 0.0
+    else:
+        gan = config.build_gan(spec.shape, spec.num_classes, steps)
+        if resume:  # killed before its first checkpoint: start again, identically
+            run.truncate(0)
+        else:
+            run = runs_lib.new_run(root, name, overwrite=overwrite)
+            run.write_config(
+                {
+                    "run": config.to_dict(),
+                    "model": keras.saving.serialize_keras_object(gan),
+                    "compile": gan.get_compile_config(),
+                }
+            )
+            run.update_metadata(**_model_card(name, config, spec, gan, steps))
+
+    data = examples(config, spec)
+    grid = _grid_callback(run, config, spec, gan, data)
+    run.update_metadata(
+        epochs=config.epochs,
+        steps_per_epoch=steps,
+        sample_grid={"num": grid.num, "cols": grid.cols, "seed": grid.seed},
+    )
+    run.mark_running()
+    if initial_epoch == 0:
+        grid.write(gan, 0)
+
+    recorders = callbacks_lib.run_callbacks(run, grid, time_offset)
+    stopper = recorders[0]
+    if initial_epoch < config.epochs:
+        batches = epoch_batches(
+            data,
+            batch_size=config.batch_size,
+            steps=steps,
+            seed=config.seed,
+            first_epoch=initial_epoch,
+            last_epoch=config.epochs,
+            buffer=min(spec.num_examples or _SHUFFLE_BUFFER, _SHUFFLE_BUFFER),
+        )
+        try:
+            gan.fit(
+                batches,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                callbacks=[stopper, *(callbacks or []), *recorders[1:]],
+                verbose=verbose,
+                shuffle=False,  # the batches are already in their reproducible order
+            )
+        except KeyboardInterrupt:
+            run.mark_failed(f"interrupted by the user; continue with --resume {run.name}")
+            raise
+        except Exception as e:
+            run.mark_failed(f"{type(e).__name__}: {e}".splitlines()[0])
+            raise
+
+    if stopper.reason:
+        run.mark_failed(stopper.reason)
+        raise TrainingDiverged(f"run {run.name!r} failed: {stopper.reason}")
+    if export:
+        from kgan import export as export_lib
+
+        export_lib.export_run(run, gan=gan)
+    run.mark_complete()
+    return run
+
+
+def _load_checkpoint(path: Path):
+    import kgan  # noqa: F401  (registers kgan's objects for deserialisation)
+    import kgan.schedules  # noqa: F401
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - a checkpoint that does not load is corrupt
+        raise runs_lib.RunError(
+            f"cannot load checkpoint {path} ({type(e).__name__}: {e}); delete it to resume "
+            "from the previous one, or start the run again with --overwrite"
+        ) from None
+
+
+def _default_name(config: RunConfig) -> str:
+    import datetime
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    dataset = "".join(c if c.isalnum() or c in "._-" else "-" for c in config.dataset)
+    return f"{dataset.strip('-.')[:40]}-{config.arch}-{stamp}"
+
+
+__all__ = ["DataSpec", "TrainingDiverged", "data_spec", "epoch_batches", "train", "versions"]
