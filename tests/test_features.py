@@ -1,0 +1,241 @@
+"""Feature extractors: the shipped classifiers, Inception loading, and the statistics cache."""
+
+import gzip
+import importlib.util
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from kgan import features, metrics
+from kgan.errors import KganError
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+RECORDS = json.loads((ROOT / "kgan" / "assets" / "classifiers.json").read_text())
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("train_classifiers", ROOT / "scripts" / "train_classifiers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+script = _load_script()
+
+
+@pytest.fixture(scope="module")
+def digits_test():
+    return script.digits_split("test")
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def test_registry_and_defaults():
+    assert set(features.names()) == {"digits", "mnist", "inception"}
+    with pytest.raises(ValueError, match="valid names: digits, inception, mnist"):
+        features.get("vgg")
+    assert features.default_for("digits") == "digits"
+    assert features.default_for("mnist:3.0.1") == "mnist"
+    assert features.default_for("MNIST") == "mnist"
+    assert features.default_for("cifar10") is None
+    assert features.default_for("ring8") is None
+
+
+def test_shipped_assets_are_small():
+    for name in ("digits_classifier.keras", "mnist_classifier.keras"):
+        assert (ROOT / "kgan" / "assets" / name).stat().st_size < 1_000_000
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def test_digits_classifier_accuracy_on_the_held_out_split(digits_test):
+    images, labels = digits_test
+    extractor = features.get("digits")
+    probs = extractor.probabilities(images)
+    accuracy = (probs.argmax(1) == labels).mean()
+    assert accuracy >= 0.97
+    assert accuracy == pytest.approx(RECORDS["digits"]["test_accuracy"], abs=1e-3)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_digits_features_separate_real_from_wrong_data(digits_test):
+    images, labels = digits_test
+    extractor = features.get("digits")
+    train = extractor.features(script.digits_split("train")[0])
+    test = extractor.features(images)
+    assert train.shape == (1437, 64) and test.dtype == np.float32
+    real_vs_real = metrics.fid(train, test)["fid"]
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(360, 8, 8, 1))
+    real_vs_noise = metrics.fid(train, extractor.features(noise))["fid"]
+    only_zeros = metrics.fid(train, extractor.features(images[labels == 0]))["fid"]
+    assert real_vs_noise > 20 * real_vs_real
+    assert only_zeros > 5 * real_vs_real
+    # Batching does not change the numbers; (N, 8, 8) is accepted as one channel.
+    np.testing.assert_allclose(extractor.features(images[..., 0], batch_size=7), test, rtol=1e-4, atol=1e-5)
+
+
+def test_models_load_once_per_process():
+    assert features.get("digits").model is features.get("digits").model
+    assert features.get("digits").fingerprint == features.get("digits").fingerprint
+
+
+def test_input_checks_name_the_problem():
+    extractor = features.get("digits")
+    with pytest.raises(KganError, match="8x8x1 images; got height 28"):
+        extractor.features(np.zeros((2, 28, 28, 1)))
+    with pytest.raises(KganError, match=r"scaled to \[-1, 1\]; got values in \[0, 16\]"):
+        extractor.features(np.full((2, 8, 8, 1), 16.0) * np.arange(2)[:, None, None, None])
+    with pytest.raises(KganError, match="NaN"):
+        extractor.features(np.full((2, 8, 8, 1), np.nan))
+    with pytest.raises(KganError, match=r"\(N, H, W, C\)"):
+        extractor.features(np.zeros(64))
+
+
+# --------------------------------------------------------------------------- mnist
+
+
+def test_shipped_mnist_classifier_loads_in_safe_mode_and_gives_sane_features(digits_test):
+    model = keras.saving.load_model(ROOT / "kgan" / "assets" / "mnist_classifier.keras", safe_mode=True)
+    assert model.get_layer("features").output.shape[-1] == 128
+    # scikit-learn's 8x8 digits, upscaled into MNIST's layout (20x20 digit centred in 28x28),
+    # are digits the MNIST classifier should mostly recognise.
+    images, labels = digits_test
+    canvas = np.full((len(images), 28, 28), -1.0, np.float32)
+    canvas[:, 4:24, 4:24] = _resize(images[..., 0], 20)
+    extractor = features.get("mnist")
+    feats = extractor.features(canvas[..., None])
+    assert feats.shape == (len(images), 128) and np.all(np.isfinite(feats))
+    assert feats.std(0).mean() > 0.1
+    accuracy = (extractor.probabilities(canvas[..., None]).argmax(1) == labels).mean()
+    assert accuracy > 0.5
+
+
+def _resize(images, size):
+    import tensorflow as tf
+
+    return tf.image.resize(images[..., None], (size, size), method="bilinear").numpy()[..., 0]
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST files not present at {MNIST_DIR}")
+def test_mnist_classifier_accuracy_on_the_official_test_set():
+    images, labels = script.mnist_split(MNIST_DIR, "test")
+    accuracy = (features.get("mnist").probabilities(images, batch_size=1000).argmax(1) == labels).mean()
+    assert accuracy >= 0.985
+    assert accuracy == pytest.approx(RECORDS["mnist"]["test_accuracy"], abs=1e-3)
+
+
+def test_idx_reader_round_trip(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint32).reshape(2, 28, 28) % 256
+    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (2, 28, 28))
+    for prefix in ("train", "t10k"):
+        (tmp_path / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(header + images.astype(np.uint8).tobytes())
+        )
+        (tmp_path / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + bytes([3, 7]))
+        )
+    assert script.mnist_available(tmp_path) and not script.mnist_available(tmp_path / "missing")
+    x, y = script.mnist_split(tmp_path, "test")
+    assert x.shape == (2, 28, 28, 1) and list(y) == [3, 7]
+    np.testing.assert_allclose(x[..., 0], images / 127.5 - 1.0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- inception
+
+
+def test_inception_without_weights_says_how_to_supply_them(monkeypatch, tmp_path):
+    monkeypatch.delenv(features.INCEPTION_ENV, raising=False)
+    with pytest.raises(KganError, match="KGAN_INCEPTION_WEIGHTS=PATH"):
+        features.get("inception")
+    with pytest.raises(KganError, match="not found"):
+        features.get("inception", weights=tmp_path / "nope.keras")
+    monkeypatch.setenv(features.INCEPTION_ENV, str(tmp_path / "gone.h5"))
+    with pytest.raises(KganError, match="gone.h5"):
+        features.get("inception")
+    (tmp_path / "weights.pth").write_bytes(b"x")
+    with pytest.raises(KganError, match=r"\.keras model or an \.h5"):
+        features.get("inception", weights=tmp_path / "weights.pth")
+
+
+def _channel_mean_model(width):
+    """A stand-in for a converted FID Inception: feature j is the mean of channel j % 3."""
+    inputs = keras.Input((299, 299, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    dense = keras.layers.Dense(width, use_bias=False)
+    outputs = dense(pooled)
+    dense.set_weights([np.eye(3)[:, np.arange(width) % 3]])
+    return keras.Model(inputs, outputs)
+
+
+def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, monkeypatch):
+    path = tmp_path / "fid_inception.keras"
+    _channel_mean_model(2048).save(path)
+    monkeypatch.setenv(features.INCEPTION_ENV, str(path))
+    extractor = features.get("inception")
+    gray = np.linspace(-0.5, 0.5, 3)[:, None, None, None] * np.ones((3, 8, 8, 1))
+    feats = extractor.features(gray)
+    assert feats.shape == (3, 2048)
+    np.testing.assert_allclose(feats, np.repeat(np.linspace(-0.5, 0.5, 3)[:, None], 2048, 1), atol=2e-3)
+    rgb = np.zeros((1, 32, 40, 3)) + np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(extractor.features(rgb)[0, :6], [0.1, 0.2, 0.3] * 2, rtol=2e-3)
+    with pytest.raises(KganError, match="not a classifier"):
+        extractor.probabilities(rgb)
+
+    narrow = tmp_path / "narrow.keras"
+    _channel_mean_model(10).save(narrow)
+    with pytest.raises(KganError, match="expected \\(2048,\\)"):
+        features.get("inception", weights=narrow).features(rgb)
+
+
+@pytest.mark.slow
+def test_inception_from_keras_applications_weights(tmp_path):
+    path = tmp_path / "inception_v3_notop.weights.h5"
+    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg").save_weights(path)
+    extractor = features.get("inception", weights=path)
+    feats = extractor.features(np.zeros((2, 28, 28, 1)))
+    assert feats.shape == (2, 2048) and np.all(np.isfinite(feats))
+    assert extractor.get_config() == {"name": "inception", "weights": str(path)}
+
+
+# --------------------------------------------------------------------------- statistics cache
+
+
+def test_reference_stats_are_cached_per_dataset_extractor_and_count(tmp_path, digits_test):
+    images, _ = digits_test
+    calls = []
+
+    def load():
+        calls.append(1)
+        return images
+
+    first = features.reference_stats("digits", "digits", load, split="test", count=300, cache_dir=tmp_path)
+    assert calls == [1] and first.path.is_file() and first.path.parent == tmp_path
+    assert first.features.shape == (300, 64) and first.count == 300
+    np.testing.assert_allclose(first.mean, first.features.mean(0), rtol=1e-6, atol=1e-6)
+    again = features.reference_stats("digits", "digits", load, split="test", count=300, cache_dir=tmp_path)
+    assert calls == [1]  # served from the cache: the loader was not called
+    np.testing.assert_array_equal(again.features, first.features)
+    np.testing.assert_array_equal(again.cov, first.cov)
+
+    other = features.reference_stats("digits", features.get("digits"), images, split="test", cache_dir=tmp_path)
+    assert other.count == 360 and other.path != first.path
+    assert "digits-test-digits-" in first.path.name and first.path.name.endswith("-300.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.path.name, other.path.name])
+
+    with pytest.raises(KganError, match="needs count="):
+        features.reference_stats("digits", "digits", load, cache_dir=tmp_path)
+    with pytest.raises(KganError, match="fewer than count=400"):
+        features.reference_stats("digits", "digits", images, count=400, cache_dir=tmp_path)
+
+
+def test_default_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path))
+    assert features.default_cache_dir() == tmp_path
+    monkeypatch.delenv(features.CACHE_ENV)
+    assert features.default_cache_dir() == Path.home() / ".cache" / "kgan" / "reference_stats"
