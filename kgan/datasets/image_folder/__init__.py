@@ -1,0 +1,1 @@
+"""A folder of the user's images read through TFDS (see the builder module)."""
