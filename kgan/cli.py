@@ -5,6 +5,10 @@ inside the command functions, so `kgan --help` answers at once. A `KganError` pr
 line, `kgan: error: <message>`, with exit status 2.
 
 Example:
+    $ kgan train --preset digits --name digits
+    $ kgan list
+    $ kgan sample digits --num 64 --seed 0 --out digits.png
+    $ kgan export digits
     $ kgan data prepare mnist --from ../shared/data/mnist --data-dir /tmp/tfds
 """
 
@@ -24,12 +28,369 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- runs: train
+
+
+def _runs_dir(args: argparse.Namespace):
+    from kgan import runs
+
+    return args.runs_dir if args.runs_dir is not None else runs.default_root()
+
+
+def _dashboard_hint(runs_dir) -> str:
+    from pathlib import Path
+
+    from kgan import runs
+
+    default = runs.default_root()
+    if Path(runs_dir).resolve() == default.resolve():
+        return "streamlit run app.py"
+    return f"streamlit run app.py -- --runs-dir {runs_dir}"
+
+
+def _parse_arch_args(pairs) -> dict:
+    import json
+
+    kwargs = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise KganError(f"--arch-arg takes KEY=VALUE (e.g. width=32), got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+#: `kgan train` flags that set a RunConfig field of the same name.
+_TRAIN_FIELDS = (
+    "dataset", "split", "image_size", "channels", "conditional", "data_dir", "arch",
+    "latent_dim", "loss", "regularizer", "regularizer_weight", "regularizer_every", "n_critic",
+    "g_lr", "d_lr", "beta_1", "beta_2", "lr_decay", "ema", "batch_size", "epochs",
+    "steps_per_epoch", "steps_per_execution", "seed", "grid_size",
+)
+
+
+def resolve_train_config(args: argparse.Namespace):
+    """The RunConfig of `kgan train`: the preset (or the defaults), then every flag given."""
+    from kgan import presets
+    from kgan.config import RunConfig
+
+    config = presets.get(args.preset) if args.preset else RunConfig()
+    changes = {f: getattr(args, f) for f in _TRAIN_FIELDS if getattr(args, f) is not None}
+    if args.lr is not None:
+        changes.setdefault("g_lr", args.lr)
+        changes.setdefault("d_lr", args.lr)
+    if changes.get("regularizer") == "none":
+        changes["regularizer"] = None
+    if "ema" in changes and changes["ema"] == 0:
+        changes["ema"] = None
+    arch_kwargs = {} if changes.get("arch", config.arch) != config.arch else dict(config.arch_kwargs)
+    arch_kwargs.update(_parse_arch_args(args.arch_arg))
+    changes["arch_kwargs"] = arch_kwargs
+    return config.replace(**changes)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from kgan import runs
+
+    root = _runs_dir(args)
+    if args.resume:
+        given = [f"--{f.replace('_', '-')}" for f in _TRAIN_FIELDS
+                 if f != "epochs" and getattr(args, f) is not None]
+        given += ["--preset"] * bool(args.preset) + ["--name"] * bool(args.name)
+        given += ["--lr"] * (args.lr is not None) + ["--arch-arg"] * bool(args.arch_arg)
+        given += ["--overwrite"] * args.overwrite
+        if given:
+            raise KganError(
+                f"--resume continues run {args.resume!r} with its saved configuration; "
+                f"drop {', '.join(given)} (only --epochs may change)"
+            )
+        run = runs.open_run(root, args.resume)
+        if args.dry_run:
+            from kgan.config import RunConfig
+
+            config = RunConfig.from_dict(run.config()["run"])
+            if args.epochs is not None:
+                config = config.replace(epochs=args.epochs)
+            last = run.latest_checkpoint()
+            print(f"would resume run {run.name!r} in {run.path} from epoch {last[0] if last else 0}")
+            print(config.summary())
+            return 0
+    else:
+        config = resolve_train_config(args)
+        if args.dry_run:
+            config.check_names()
+            name = args.name or "(generated at start)"
+            if args.name:
+                runs.validate_name(args.name)
+            print(f"would train run {name} into {root}")
+            print(config.summary())
+            return 0
+
+    from kgan.training import train
+
+    run = train(
+        None if args.resume else config,
+        root,
+        name=args.resume or args.name,
+        resume=bool(args.resume),
+        epochs=args.epochs if args.resume else None,
+        overwrite=args.overwrite,
+        export=not args.no_export,
+        verbose=2 if args.quiet else "auto",
+    )
+    meta = run.metadata()
+    samples = run.samples()
+    print(
+        f"\nrun {run.name!r} complete: {meta.get('epochs_done')} epochs, "
+        f"{meta.get('steps_done')} steps in {_duration(meta.get('training_time_s'))} -> {run.path}"
+    )
+    if samples:
+        print(f"  last sample grid: {samples[-1][1]}")
+    if run.has_export:
+        print(f"  SavedModel:       {run.export_dir}")
+    print(f"next:\n  kgan sample {run.name} --out {run.name}.png"
+          f"{'' if args.runs_dir is None else f' --runs-dir {args.runs_dir}'}")
+    print(f"  {_dashboard_hint(root)}    # open the dashboard")
+    return 0
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "?"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+# ----------------------------------------------------------------------------- runs: sample, export, list
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from kgan import images, runs
+    from kgan.gan import default_labels, sample_latents
+
+    out = Path(args.out or f"{args.name}-samples.png")
+    if out.suffix not in (".png", ".npz"):
+        raise KganError(f"--out must end in .png (a grid) or .npz (arrays), got {str(out)!r}")
+    if args.num < 1:
+        raise KganError(f"--num must be >= 1, got {args.num}")
+    run = runs.open_run(_runs_dir(args), args.name)
+    meta = run.metadata()
+    generator = run.load_generator()
+    num_classes = meta.get("num_classes")
+    latent_dim = int(generator.inputs[0].shape[-1])
+    if args.label is not None:
+        if not num_classes:
+            raise KganError(f"run {args.name!r} is unconditional; drop --label")
+        if not 0 <= args.label < num_classes:
+            raise KganError(f"--label must be in 0..{num_classes - 1}, got {args.label}")
+        labels = np.full(args.num, args.label, np.int32)
+    else:
+        labels = default_labels(args.num, num_classes) if num_classes else None
+    z = sample_latents(args.num, args.seed, latent_dim, args.truncation)
+    chunks = []
+    for start in range(0, args.num, 256):
+        zs = z[start : start + 256]
+        inputs = zs if labels is None else [zs, labels[start : start + 256]]
+        chunks.append(np.asarray(generator(inputs, training=False), np.float32))
+    x = np.concatenate(chunks)
+    is_image = x.ndim == 4
+    if out.suffix == ".npz":
+        arrays = {"x": images.to_uint8(x) if is_image else x}
+        if labels is not None:
+            arrays["labels"] = labels
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        runs.write_bytes(out, buffer.getvalue())
+    else:
+        cols = args.cols or (num_classes if num_classes and num_classes <= 16 and args.label is None else None)
+        picture = images.grid(images.to_uint8(x), cols=cols) if is_image else images.scatter(x)
+        runs.write_bytes(out, images.png_bytes(picture))
+    print(f"wrote {args.num} samples of run {run.name!r} (seed {args.seed}) to {out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kgan import export, runs
+
+    run = runs.open_run(_runs_dir(args), args.name)
+    path = export.export_run(run, args.out)
+    print(f"exported run {run.name!r} to {path} (signatures: {', '.join(export.SIGNATURES)})")
+    if args.check_tflite:
+        report = export.check_tflite(path)
+        print(f"TFLite conversion of serving_default: ok ({report['bytes']} bytes)")
+    return 0
+
+
+def _format_metrics(metrics: dict) -> str:
+    parts = []
+    for key, value in (metrics or {}).items():
+        parts.append(f"{key}={value:.4g}" if isinstance(value, (int, float)) else f"{key}={value}")
+    return " ".join(parts) or "-"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from kgan import runs
+
+    root = _runs_dir(args)
+    found = runs.list_runs(root)
+    if not found:
+        print(f"no runs in {root}; start one with `kgan train --preset digits --name digits`")
+        return 0
+    header = ("NAME", "DATASET", "ARCH", "LOSS", "EPOCHS", "STATUS", "METRICS")
+    rows = []
+    for run in found:
+        row = run.summary()
+        if row.get("error"):
+            rows.append((run.name, "-", "-", "-", "-", f"broken: {row['error']}", "-"))
+            continue
+        status = row["status"] if not row.get("reason") else f"{row['status']}: {row['reason']}"
+        epochs = f"{row.get('epochs_done') or 0}/{row.get('epochs') or '?'}"
+        rows.append((run.name, str(row.get("dataset")), str(row.get("architecture")),
+                     str(row.get("loss")), epochs, status, _format_metrics(row.get("metrics"))))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    return 0
+
+
+def _add_runs_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        help="folder holding the run folders (default: $KGAN_RUNS_DIR or saved_models/)",
+    )
+
+
+def _add_train(commands) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train a GAN into a run folder (or resume one)",
+        description=(
+            "Train a GAN and record it in RUNS_DIR/NAME/: configuration, model card, per-epoch "
+            "history and sample grids, checkpoints, the generator and its SavedModel export. "
+            "Start from --preset (the best recipe for a dataset) and override any field with a "
+            "flag; --resume NAME continues an interrupted run from its last finished epoch."
+        ),
+        epilog="example: kgan train --preset digits --name digits",
+    )
+    run = train.add_argument_group("run")
+    run.add_argument("--preset", metavar="NAME", help="start from a preset: digits, mnist, ring8, grid25")
+    run.add_argument("--name", help="run name (default: <dataset>-<arch>-<time>)")
+    run.add_argument("--resume", metavar="NAME", help="continue run NAME from its last checkpoint")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name")
+    run.add_argument("--dry-run", action="store_true", help="print the resolved configuration; write nothing")
+    run.add_argument("--no-export", action="store_true", help="skip the SavedModel export at the end")
+    run.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    _add_runs_dir(run)
+    data = train.add_argument_group("data")
+    data.add_argument("--dataset", help="digits, mnist, ring8, grid25, folder:PATH, a TFDS name, ...")
+    data.add_argument("--split", help="split to train on (default: train)")
+    data.add_argument("--image-size", type=int, metavar="N", help="resize images to N x N")
+    data.add_argument("--channels", type=int, choices=(1, 3), help="force 1 or 3 channels")
+    cond = data.add_mutually_exclusive_group()
+    cond.add_argument("--conditional", action="store_const", const=True, dest="conditional",
+                      help="class-conditional GAN on (images, labels)")
+    cond.add_argument("--unconditional", action="store_const", const=False, dest="conditional",
+                      help="ignore the labels")
+    data.add_argument("--data-dir", metavar="DIR", help="TFDS data dir")
+    model = train.add_argument_group("model and objective")
+    model.add_argument("--arch", help="architecture: mlp, dcgan, resnet")
+    model.add_argument("--arch-arg", action="append", metavar="KEY=VALUE",
+                       help="architecture option, repeatable (e.g. width=32, spectral_norm=true)")
+    model.add_argument("--latent-dim", type=int, metavar="N", help="size of z")
+    model.add_argument("--loss", help="minimax, nonsaturating, wasserstein, hinge, least_squares")
+    model.add_argument("--regularizer", help="gradient_penalty, r1, r2 or none")
+    model.add_argument("--regularizer-weight", type=float, metavar="W")
+    model.add_argument("--regularizer-every", type=int, metavar="N", help="apply every N steps")
+    model.add_argument("--n-critic", type=int, metavar="N", help="discriminator steps per generator step")
+    opt = train.add_argument_group("optimisation (Adam)")
+    opt.add_argument("--lr", type=float, help="learning rate of both networks")
+    opt.add_argument("--g-lr", type=float, help="generator learning rate")
+    opt.add_argument("--d-lr", type=float, help="discriminator learning rate")
+    opt.add_argument("--beta1", type=float, dest="beta_1")
+    opt.add_argument("--beta2", type=float, dest="beta_2")
+    opt.add_argument("--lr-decay", type=float, metavar="FRACTION",
+                     help="decay both rates linearly to 0 over this final share of training")
+    opt.add_argument("--ema", type=float, metavar="DECAY", help="generator EMA decay (0 turns it off)")
+    sched = train.add_argument_group("schedule")
+    sched.add_argument("--epochs", type=int, help="epochs in total (with --resume: extend to this)")
+    sched.add_argument("--batch-size", type=int)
+    sched.add_argument("--steps-per-epoch", type=int, help="default: one pass over the data")
+    sched.add_argument("--steps-per-execution", type=int, metavar="N")
+    sched.add_argument("--seed", type=int)
+    sched.add_argument("--grid-size", type=int, metavar="N", help="sample grid of N x N per epoch")
+    train.set_defaults(func=cmd_train)
+
+
+def _add_sample(commands) -> None:
+    sample = commands.add_parser(
+        "sample",
+        help="draw samples from a trained run",
+        description="Draw samples from run NAME's generator (EMA weights when on): a PNG grid, "
+        "or an .npz with `x` (uint8 images, or float32 vectors) and `labels` when conditional.",
+        epilog="example: kgan sample digits --num 64 --seed 0 --out digits.png",
+    )
+    sample.add_argument("name", help="run name")
+    sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    sample.add_argument("--out", metavar="FILE", help="FILE.png or FILE.npz (default NAME-samples.png)")
+    sample.add_argument("--label", type=int, help="class of every sample (conditional runs)")
+    sample.add_argument("--truncation", type=float, metavar="T", help="truncate z to [-T, T]")
+    sample.add_argument("--cols", type=int, help="grid columns")
+    _add_runs_dir(sample)
+    sample.set_defaults(func=cmd_sample)
+
+
+def _add_export(commands) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write a run's generator as a TF SavedModel",
+        description="Write run NAME's generator as a TF SavedModel with the signatures "
+        "`serving_default` (z -> images) and `sample` (num, seed -> images); see docs/serving.md.",
+        epilog="example: kgan export digits --out /tmp/digits-model/1",
+    )
+    export.add_argument("name", help="run name")
+    export.add_argument("--out", metavar="DIR", help="target folder (default RUNS_DIR/NAME/export)")
+    export.add_argument("--check-tflite", action="store_true",
+                        help="also convert serving_default with TFLite and run it")
+    _add_runs_dir(export)
+    export.set_defaults(func=cmd_export)
+
+
+def _add_list(commands) -> None:
+    listing = commands.add_parser(
+        "list",
+        help="list the runs",
+        description="A table of the runs: name, dataset, architecture, loss, epochs, status, metrics.",
+    )
+    _add_runs_dir(listing)
+    listing.set_defaults(func=cmd_list)
+
+
+# ----------------------------------------------------------------------------- parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kgan", description="Train, evaluate, browse and serve GANs."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    _add_train(commands)
+    _add_sample(commands)
+    _add_export(commands)
+    _add_list(commands)
 
     data = commands.add_parser("data", help="prepare datasets")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION")
@@ -61,8 +422,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KganError as error:
-        print(f"kgan: error: {error}", file=sys.stderr)
+        print(f"kgan: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("kgan: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,202 @@
+"""`train`: a run folder from a config, exact resume after SIGKILL, divergence, data order."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kgan import runs, training
+from kgan.config import RunConfig
+from kgan.errors import KganError
+
+# A tiny run that still exercises every piece of state: two critic steps, R1, a decaying
+# learning rate, an EMA generator.
+TINY = dict(
+    dataset="ring8",
+    arch="mlp",
+    arch_kwargs={"units": 16, "depth": 1},
+    latent_dim=4,
+    loss="hinge",
+    regularizer="r1",
+    regularizer_weight=1.0,
+    n_critic=2,
+    g_lr=2e-3,
+    d_lr=2e-3,
+    lr_decay=0.5,
+    ema=0.9,
+    batch_size=32,
+    epochs=3,
+    steps_per_epoch=6,
+    seed=3,
+)
+
+
+def tiny(**changes):
+    return RunConfig(**TINY).replace(**changes)
+
+
+def state(run):
+    """Every variable of the run's last checkpoint (networks, EMA, optimizers), in order."""
+    gan = keras.saving.load_model(run.latest_checkpoint()[1], safe_mode=True)
+    variables = [*gan.variables, *gan.d_optimizer.variables, *gan.g_optimizer.variables,
+                 *gan.sampler.weights]
+    return [(v.name, v.numpy()) for v in variables]
+
+
+def losses(run):
+    return [{k: v for k, v in r.items() if k not in ("time", "epoch_time")} for r in run.history()]
+
+
+def test_train_writes_a_complete_run_folder(tmp_path):
+    run = training.train(tiny(), tmp_path, name="r", export=False, verbose=0)
+    assert run.status == "complete"
+    config = run.config()
+    assert config["run"] == tiny().to_dict()
+    gan = keras.saving.deserialize_keras_object(config["model"])  # the model's own config
+    assert gan.latent_dim == 4 and gan.n_critic == 2 and gan.ema_decay == 0.9
+    assert config["compile"]["loss"]["name"] == "hinge"
+    meta = run.metadata()
+    for key, value in {
+        "dataset": "ring8", "kind": "vector", "data_shape": [2], "latent_dim": 4,
+        "num_classes": None, "conditional": False, "architecture": "mlp", "loss": "hinge",
+        "epochs": 3, "epochs_done": 3, "steps_done": 18, "steps_per_epoch": 6, "metrics": {},
+    }.items():
+        assert meta[key] == value, key
+    assert set(meta["versions"]) == {"kgan", "tensorflow", "keras", "python"}
+    assert meta["training_time_s"] > 0 and meta["regularizers"][0]["name"] == "r1"
+    assert [e for e, _ in run.samples()] == [0, 1, 2, 3]
+    assert [e for e, _ in run.checkpoints()] == [3]
+    assert run.has_generator and not run.has_export
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
+    """Kill a real training process in the middle of epoch 2, resume, compare bit for bit."""
+    marker = tmp_path / "paused"
+    child = textwrap.dedent(
+        f"""
+        import json, pathlib, sys, time, keras
+        from kgan.config import RunConfig
+        from kgan.training import train
+
+        class PauseMidEpoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch = epoch
+            def on_train_batch_end(self, batch, logs=None):
+                if self.epoch == 1 and batch == 2:
+                    pathlib.Path({str(marker)!r}).write_text("x")
+                    time.sleep(600)
+
+        config = RunConfig.from_dict(json.loads(sys.argv[1]))
+        train(config, {str(tmp_path / "killed")!r}, name="r", export=False, verbose=0,
+              callbacks=[PauseMidEpoch()])
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", child, json.dumps(tiny().to_dict())])
+    try:
+        full = training.train(tiny(), tmp_path / "full", name="r", export=False, verbose=0)
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert process.poll() is None, "the training process ended before it paused"
+            assert time.monotonic() < deadline, "the training process never reached epoch 2"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    killed = runs.open_run(tmp_path / "killed", "r")
+    assert killed.status == runs.INTERRUPTED
+    assert [e for e, _ in killed.checkpoints()] == [1]
+    assert [r["epoch"] for r in killed.history()] == [1]
+
+    resumed = training.train(None, tmp_path / "killed", name="r", resume=True, export=False,
+                             verbose=0)
+    assert resumed.status == "complete"
+    assert losses(resumed) == losses(full)
+    want, got = state(full), state(resumed)
+    assert [name for name, _ in got] == [name for name, _ in want]
+    for (name, have), (_, expected) in zip(got, want):
+        np.testing.assert_array_equal(have, expected, err_msg=name)
+    assert resumed.metadata()["training_time_s"] >= resumed.history()[0]["time"]
+
+
+def test_resume_extends_a_finished_run(tmp_path):
+    config = tiny(lr_decay=0.0, epochs=1, n_critic=1, regularizer=None)
+    training.train(config, tmp_path, name="r", export=False, verbose=0)
+    run = training.train(None, tmp_path, name="r", resume=True, epochs=2, export=False, verbose=0)
+    assert [r["epoch"] for r in run.history()] == [1, 2]
+    assert run.config()["run"]["epochs"] == 2
+    assert run.metadata()["epochs"] == 2 and run.status == "complete"
+
+
+def test_resume_refuses_to_extend_a_decayed_run(tmp_path):
+    run = runs.new_run(tmp_path, "r")
+    run.write_config({"run": tiny(epochs=1).to_dict(), "model": {}})
+    run.mark_complete()
+    with pytest.raises(KganError, match="cannot be extended"):
+        training.train(None, tmp_path, name="r", resume=True, epochs=2, verbose=0)
+
+
+def test_resume_of_an_unknown_run(tmp_path):
+    with pytest.raises(runs.RunError, match="no run named 'nope'"):
+        training.train(None, tmp_path, name="nope", resume=True)
+
+
+class PoisonAt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            w = self.model.generator.weights[0]
+            w.assign(np.full(w.shape, np.nan, np.float32))
+
+
+def test_diverging_run_is_marked_failed_and_keeps_its_checkpoint(tmp_path):
+    with pytest.raises(training.TrainingDiverged, match="non-finite loss at epoch 2"):
+        training.train(tiny(), tmp_path, name="r", verbose=0, callbacks=[PoisonAt()])
+    run = runs.open_run(tmp_path, "r")
+    assert run.status == "failed" and "non-finite" in run.reason
+    assert [e for e, _ in run.checkpoints()] == [1]
+    assert not run.has_export
+
+
+def test_bad_configurations_fail_before_any_folder_is_made(tmp_path):
+    with pytest.raises(KganError, match="valid names"):
+        training.train(tiny(loss="nope"), tmp_path, name="r")
+    with pytest.raises(KganError, match="invalid run name"):
+        training.train(tiny(), tmp_path, name="../r")
+    with pytest.raises(KganError, match="positive integer"):
+        tiny(epochs=0)
+    with pytest.raises(KganError, match="no class labels"):
+        training.train(tiny(conditional=True), tmp_path, name="r")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_model_compares_with_the_models_config():
+    config = tiny()
+    keras.utils.set_random_seed(0)
+    gan = config.build_gan((2,), steps_per_epoch=6)
+    config.check_model(gan)
+    with pytest.raises(KganError, match="latent_dim: model has 4, config says 8"):
+        config.replace(latent_dim=8).check_model(gan)
+
+
+def test_epoch_batches_resume_the_same_data_order():
+    examples = tf.data.Dataset.range(10)
+
+    def batches(first):
+        keras.utils.set_random_seed(7)
+        ds = training.epoch_batches(examples, batch_size=3, steps=2, seed=7, first_epoch=first,
+                                    last_epoch=4, buffer=10)
+        return [b.tolist() for b in ds.as_numpy_iterator()]
+
+    full = batches(0)
+    assert len(full) == 8
+    assert batches(2) == full[4:]
+    assert full[0] != full[2]  # a shuffled stream, not the same order every epoch
