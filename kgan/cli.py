@@ -195,7 +195,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         labels = np.full(args.num, args.label, np.int32)
     else:
         labels = default_labels(args.num, num_classes) if num_classes else None
-    z = sample_latents(args.num, args.seed, latent_dim, args.truncation)
+    z = np.asarray(sample_latents(args.num, args.seed, latent_dim, args.truncation))
     chunks = []
     for start in range(0, args.num, 256):
         zs = z[start : start + 256]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,9 @@ def check_tflite(path: str | os.PathLike, num: int = 4) -> dict:
         flatbuffer = converter.convert()
     except Exception as e:  # noqa: BLE001 - the converter raises many types
         raise KganError(f"TFLite conversion of {path} failed: {e}") from None
-    interpreter = tf.lite.Interpreter(model_content=flatbuffer)
+    with warnings.catch_warnings():  # "tf.lite.Interpreter is deprecated": still the one TF ships
+        warnings.simplefilter("ignore", UserWarning)
+        interpreter = tf.lite.Interpreter(model_content=flatbuffer)
     runner = interpreter.get_signature_runner("serving_default")
     got = runner(**inputs)  # resizes the inputs to the batch given
     report = {"bytes": len(flatbuffer), "outputs": {}}

@@ -36,7 +36,9 @@ _TOY = dict(
 
 PRESETS: dict[str, RunConfig] = {
     # scikit-learn's 8x8 digits (1,500 training images): a class-conditional DCGAN (width 32,
-    # ~0.2 M weights), hinge loss, EMA generator. Trains in a few minutes on 2 CPU cores.
+    # ~0.3 M weights), hinge loss, Adam 5e-4 (betas 0.5, 0.99), EMA 0.995 (short runs need a
+    # short average), 60 epochs of 23 steps. Crisp, recognisable digits of every class in a
+    # few CPU-minutes; 2e-4 with EMA 0.999 was still blurry after 80 epochs.
     "digits": RunConfig(
         dataset="digits",
         conditional=True,
@@ -44,13 +46,13 @@ PRESETS: dict[str, RunConfig] = {
         arch_kwargs={"width": 32},
         latent_dim=64,
         loss="hinge",
-        g_lr=2e-4,
-        d_lr=2e-4,
+        g_lr=5e-4,
+        d_lr=5e-4,
         beta_1=0.5,
-        beta_2=0.999,
-        ema=0.999,
+        beta_2=0.99,
+        ema=0.995,
         batch_size=64,
-        epochs=80,
+        epochs=60,
     ),
     # MNIST at 32x32: the same DCGAN recipe at width 64, conditional; ~940 steps per epoch.
     "mnist": RunConfig(

@@ -37,6 +37,18 @@ def trained(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory):
+    """A conditional digits run (tiny DCGAN, two steps) made by `kgan train`."""
+    root = tmp_path_factory.mktemp("runs")
+    data_dir = tmp_path_factory.mktemp("tfds")
+    argv = ["train", "--preset", "digits", "--arch-arg", "width=4", "--epochs", "1",
+            "--steps-per-epoch", "2", "--batch-size", "16", "--no-export", "--quiet",
+            "--data-dir", str(data_dir), "--name", "d", "--runs-dir", str(root)]
+    assert cli.main(argv) == 0
+    return root
+
+
 @pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["export"], ["list"]])
 def test_help_everywhere(capsys, command):
     status, out, _ = kgan(capsys, *command, "--help")
@@ -71,6 +83,27 @@ def test_sample_png_and_npz(capsys, trained, tmp_path):
     from kgan.gan import sample_latents
 
     np.testing.assert_allclose(x, generator(sample_latents(30, 1, 4)).numpy(), rtol=1e-6)
+
+
+def test_sample_a_conditional_run(capsys, conditional, tmp_path):
+    run = runs.open_run(conditional, "d")
+    meta = run.metadata()
+    assert meta["conditional"] and meta["num_classes"] == 10 and meta["data_shape"] == [8, 8, 1]
+    assert Image.open(run.sample_path(1)).size == (10 * 33 + 1, 8 * 33 + 1)  # a column per class
+    out = tmp_path / "d.npz"
+    status, _, _ = kgan(capsys, "sample", "d", "--num", 12, "--out", out, "--runs-dir", conditional)
+    assert status == 0
+    arrays = np.load(out)
+    assert arrays["x"].shape == (12, 8, 8, 1) and arrays["x"].dtype == np.uint8
+    assert arrays["labels"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    status, _, _ = kgan(capsys, "sample", "d", "--num", 5, "--label", 7, "--out", out,
+                        "--runs-dir", conditional)
+    assert status == 0 and np.load(out)["labels"].tolist() == [7] * 5
+    status, _, err = kgan(capsys, "sample", "d", "--label", 10, "--runs-dir", conditional)
+    one_line_error(status, err, "--label must be in 0..9")
+    png = tmp_path / "d.png"
+    assert kgan(capsys, "sample", "d", "--out", png, "--runs-dir", conditional)[0] == 0
+    assert Image.open(png).size == (10 * 33 + 1, 7 * 33 + 1)  # 64 samples, 10 columns
 
 
 def test_export_to_another_folder(capsys, trained, tmp_path):
