@@ -470,5 +470,5 @@ def test_cli_prepare_prints_one_line_errors(tmp_path, capsys):
     assert err.startswith("kgan: error: ") and err.count("\n") == 1 and "is not a folder" in err
     assert main(["data", "prepare", "digits", "--data-dir", str(tmp_path)]) == 0
     assert "digits is prepared in" in capsys.readouterr().out
-    assert main(["data", "prepare", "mnsit", "--from", str(tmp_path)]) == 2
+    assert main(["data", "prepare", "mnsit", "--from", str(tmp_path), "--data-dir", str(tmp_path)]) == 2
     assert "did you mean mnist" in capsys.readouterr().err

@@ -155,9 +155,9 @@ def _examples(source, split, image_size, channels, labels, data_dir, *, shuffle_
                 "them into a class folder, or use labels=False"
             )
     if data_info.kind == sources_lib.IMAGE and None in data_info.shape[:2]:
-        sizes = src.sizes_hint() if hasattr(src, "sizes_hint") else "no fixed size"
+        sizes = f" ({src.sizes_hint()})" if hasattr(src, "sizes_hint") else ""
         raise KganError(
-            f"images of {source} differ in size ({sizes}); pass image_size=N to centre-crop "
+            f"images of {source} differ in size{sizes}; pass image_size=N to centre-crop "
             "and resize them all to N x N"
         )
     ds = src.examples(

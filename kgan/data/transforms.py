@@ -19,9 +19,12 @@ _LUMA = (0.2989, 0.5870, 0.1140)
 
 
 def to_unit(image: tf.Tensor) -> tf.Tensor:
-    """uint8 [0, 255] to float32 [0, 1]; float images are taken to be in [0, 1] already."""
+    """uint8 [0, 255] (or uint16 [0, 65535]) to float32 [0, 1]; float images are taken to be
+    in [0, 1] already."""
     if image.dtype == tf.uint8:
         return tf.cast(image, tf.float32) / 255.0
+    if image.dtype == tf.uint16:
+        return tf.cast(image, tf.float32) / 65535.0
     return tf.cast(image, tf.float32)
 
 
