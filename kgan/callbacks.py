@@ -7,7 +7,7 @@ history records it; it can also call `run.record_metric(...)` for the model card
 
 Example:
     >>> run = kgan.runs.new_run("saved_models", "ring8-test")
-    >>> gan.fit(dataset, epochs=5, callbacks=run_callbacks(run, gan))
+    >>> gan.fit(dataset, epochs=5, callbacks=run_callbacks(run, SampleGrid(run, num=64)))
 """
 
 from __future__ import annotations

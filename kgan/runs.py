@@ -560,16 +560,23 @@ def new_run(root: str | os.PathLike, name: str, overwrite: bool = False) -> Run:
     `overwrite` (which deletes it first)."""
     import shutil
 
-    path = resolve(root, name)
+    path = check_new_name(root, name, overwrite)
     if path.exists():
-        if not overwrite:
-            raise RunError(
-                f"run {name!r} already exists in {Path(root)}; continue it with "
-                f"--resume {name}, replace it with --overwrite, or choose another --name"
-            )
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return Run(name, path)
+
+
+def check_new_name(root: str | os.PathLike, name: str, overwrite: bool = False) -> Path:
+    """The folder a new run `name` would get; a `RunError` if the name is invalid, or taken
+    and `overwrite` is False."""
+    path = resolve(root, name)
+    if path.exists() and not overwrite:
+        raise RunError(
+            f"run {name!r} already exists in {Path(root)}; continue it with "
+            f"--resume {name}, replace it with --overwrite, or choose another --name"
+        )
+    return path
 
 
 def list_runs(root: str | os.PathLike | None = None) -> list[Run]:
@@ -608,6 +615,7 @@ __all__ = [
     "STATUSES",
     "Run",
     "RunError",
+    "check_new_name",
     "default_root",
     "list_runs",
     "new_run",

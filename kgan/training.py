@@ -27,7 +27,8 @@ from kgan import runs as runs_lib
 from kgan.config import RunConfig
 from kgan.errors import KganError
 
-#: Largest shuffle buffer (examples); smaller datasets are shuffled whole.
+#: Splits up to this size (float32 bytes) are shuffled whole; larger ones in 10,000s.
+_SHUFFLE_BYTES = 1 << 30
 _SHUFFLE_BUFFER = 60_000
 #: Number of real points drawn under the scatter plots of vector data.
 _REFERENCE_POINTS = 1_000
@@ -52,19 +53,10 @@ class DataSpec:
 # ----------------------------------------------------------------------------- data
 
 
-def _data_module():
-    try:
-        from kgan import data
-    except ImportError:
-        return None
-    return data if hasattr(data, "load") and hasattr(data, "info") else None
-
-
 def data_spec(config: RunConfig) -> DataSpec:
     """The shape, classes and size of the run's data (reads metadata, not the data)."""
-    data = _data_module()
-    if data is None:
-        return _toy_spec(config)
+    from kgan import data
+
     try:
         info = data.info(
             config.dataset,
@@ -89,9 +81,8 @@ def data_spec(config: RunConfig) -> DataSpec:
 
 def examples(config: RunConfig, spec: DataSpec) -> tf.data.Dataset:
     """The training split as single, unshuffled examples (with int32 labels if conditional)."""
-    data = _data_module()
-    if data is None:
-        return _toy_examples(config)
+    from kgan import data
+
     try:
         batched = data.load(
             config.dataset,
@@ -111,22 +102,6 @@ def examples(config: RunConfig, spec: DataSpec) -> tf.data.Dataset:
     except (ValueError, OSError) as e:
         raise KganError(f"cannot load dataset {config.dataset!r}: {e}") from None
     return batched.unbatch()
-
-
-def _toy_spec(config: RunConfig) -> DataSpec:  # until kgan.data lands
-    from kgan import toy
-
-    try:
-        toy.get(config.dataset)
-    except ValueError as e:
-        raise KganError(str(e)) from None
-    return DataSpec("vector", (2,), None, None, 10_000, config.split)
-
-
-def _toy_examples(config: RunConfig) -> tf.data.Dataset:
-    from kgan import toy
-
-    return tf.data.Dataset.from_tensor_slices(toy.sample(config.dataset, 10_000, seed=config.seed))
 
 
 def steps_per_epoch(config: RunConfig, spec: DataSpec) -> int:
@@ -166,8 +141,7 @@ def epoch_batches(
     """
     per_epoch = steps * batch_size
     return (
-        examples.cache()
-        .shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        examples.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         .repeat()
         .skip(first_epoch * per_epoch)
         .take((last_epoch - first_epoch) * per_epoch)
@@ -271,21 +245,8 @@ def train(
         if not name:
             raise KganError("resuming needs the run's name (--resume NAME)")
         run = runs_lib.open_run(root, name)
-        saved = run.config()
-        try:
-            config = RunConfig.from_dict(saved["run"])
-        except (KeyError, TypeError):
-            raise runs_lib.RunError(f"{run.config_path} has no 'run' section; the run is corrupt")
-        if epochs is not None and epochs != config.epochs:
-            if config.lr_decay:
-                raise KganError(
-                    f"run {name!r} decays its learning rates to 0 at epoch {config.epochs} "
-                    "(lr_decay); it cannot be extended — train a new run with more --epochs"
-                )
-            config = config.replace(epochs=epochs)
-            run.write_config({**{k: v for k, v in saved.items() if k != "format"},
-                              "run": config.to_dict()})
-        run.metadata()  # a corrupt model card fails here, before any work
+        _refuse_if_alive(run)
+        config = _saved_config(run, epochs)
     else:
         if config is None:
             raise KganError("a new run needs a configuration")
@@ -293,10 +254,13 @@ def train(
             config = config.replace(epochs=epochs)
         config.check_names()
         name = name or _default_name(config)
-        runs_lib.validate_name(name)
+        if runs_lib.check_new_name(root, name, overwrite).is_dir():
+            _refuse_if_alive(runs_lib.open_run(root, name))
 
+    # Everything that can fail on the user's input fails here, before a folder is written.
     spec = data_spec(config)
     steps = steps_per_epoch(config, spec)
+    data = examples(config, spec)
     keras.utils.set_random_seed(config.seed)
 
     initial_epoch, time_offset = 0, 0.0
@@ -323,30 +287,28 @@ def train(
             )
             run.update_metadata(**_model_card(name, config, spec, gan, steps))
 
-    data = examples(config, spec)
-    grid = _grid_callback(run, config, spec, gan, data)
-    run.update_metadata(
-        epochs=config.epochs,
-        steps_per_epoch=steps,
-        sample_grid={"num": grid.num, "cols": grid.cols, "seed": grid.seed},
-    )
     run.mark_running()
-    if initial_epoch == 0:
-        grid.write(gan, 0)
-
-    recorders = callbacks_lib.run_callbacks(run, grid, time_offset)
-    stopper = recorders[0]
-    if initial_epoch < config.epochs:
-        batches = epoch_batches(
-            data,
-            batch_size=config.batch_size,
-            steps=steps,
-            seed=config.seed,
-            first_epoch=initial_epoch,
-            last_epoch=config.epochs,
-            buffer=min(spec.num_examples or _SHUFFLE_BUFFER, _SHUFFLE_BUFFER),
+    try:
+        grid = _grid_callback(run, config, spec, gan, data)
+        run.update_metadata(
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            sample_grid={"num": grid.num, "cols": grid.cols, "seed": grid.seed},
         )
-        try:
+        if initial_epoch == 0:
+            grid.write(gan, 0)
+        recorders = callbacks_lib.run_callbacks(run, grid, time_offset)
+        stopper = recorders[0]
+        if initial_epoch < config.epochs:
+            batches = epoch_batches(
+                data,
+                batch_size=config.batch_size,
+                steps=steps,
+                seed=config.seed,
+                first_epoch=initial_epoch,
+                last_epoch=config.epochs,
+                buffer=_shuffle_buffer(spec),
+            )
             gan.fit(
                 batches,
                 epochs=config.epochs,
@@ -356,22 +318,65 @@ def train(
                 verbose=verbose,
                 shuffle=False,  # the batches are already in their reproducible order
             )
-        except KeyboardInterrupt:
-            run.mark_failed(f"interrupted by the user; continue with --resume {run.name}")
-            raise
-        except Exception as e:
-            run.mark_failed(f"{type(e).__name__}: {e}".splitlines()[0])
-            raise
+        if stopper.reason:
+            raise TrainingDiverged(f"run {run.name!r} failed: {stopper.reason}")
+        if export:
+            from kgan import export as export_lib
 
-    if stopper.reason:
+            export_lib.export_run(run, gan=gan)
+    except TrainingDiverged:
         run.mark_failed(stopper.reason)
-        raise TrainingDiverged(f"run {run.name!r} failed: {stopper.reason}")
-    if export:
-        from kgan import export as export_lib
-
-        export_lib.export_run(run, gan=gan)
+        raise
+    except KeyboardInterrupt:
+        run.mark_failed(f"interrupted by the user; continue it with --resume {run.name}")
+        raise
+    except BaseException as e:
+        run.mark_failed(f"{type(e).__name__}: {' '.join(str(e).split())}"[:500])
+        raise
     run.mark_complete()
     return run
+
+
+def _refuse_if_alive(run: runs_lib.Run) -> None:
+    """A run whose training process is still alive must not be touched by a second one."""
+    if run.error is None and run.status == "running":
+        pid = run.metadata().get("pid")
+        raise KganError(
+            f"run {run.name!r} is being trained right now (process {pid}); wait for it to "
+            "finish, or stop that process first"
+        )
+
+
+def _saved_config(run: runs_lib.Run, epochs: int | None) -> RunConfig:
+    """The run's RunConfig, with `epochs` changed (and saved) when a resume extends it."""
+    saved = run.config()
+    run.metadata()  # a corrupt model card fails here, before any work
+    try:
+        config = RunConfig.from_dict(saved["run"])
+    except (KeyError, TypeError):
+        raise runs_lib.RunError(
+            f"{run.config_path} has no valid 'run' section; the run is corrupt"
+        ) from None
+    if epochs is not None and epochs != config.epochs:
+        if config.lr_decay:
+            raise KganError(
+                f"run {run.name!r} decays its learning rates to 0 at epoch {config.epochs} "
+                "(lr_decay); it cannot be extended — train a new run with more --epochs"
+            )
+        config = config.replace(epochs=epochs)
+        run.write_config(
+            {**{k: v for k, v in saved.items() if k != "format"}, "run": config.to_dict()}
+        )
+    return config
+
+
+def _shuffle_buffer(spec: DataSpec) -> int:
+    """The whole split when it is small enough to hold in memory, else 10,000 examples."""
+    n = spec.num_examples or _SHUFFLE_BUFFER
+    example_bytes = 4 * int(np.prod(spec.shape))
+    if n * example_bytes <= _SHUFFLE_BYTES:
+        return n
+    return min(n, 10_000)
 
 
 def _load_checkpoint(path: Path):

@@ -200,3 +200,14 @@ def test_epoch_batches_resume_the_same_data_order():
     assert len(full) == 8
     assert batches(2) == full[4:]
     assert full[0] != full[2]  # a shuffled stream, not the same order every epoch
+
+
+def test_a_run_being_trained_is_not_touched_by_a_second_process(tmp_path):
+    run = runs.new_run(tmp_path, "r")
+    run.write_config({"run": tiny().to_dict(), "model": {}})
+    run.mark_running()  # this (live) process "trains" it
+    with pytest.raises(KganError, match=f"being trained right now \\(process {os.getpid()}\\)"):
+        training.train(None, tmp_path, name="r", resume=True)
+    with pytest.raises(KganError, match="being trained right now"):
+        training.train(tiny(), tmp_path, name="r", overwrite=True)
+    assert run.config()["run"] == tiny().to_dict()
