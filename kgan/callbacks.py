@@ -196,18 +196,88 @@ class ModelCard(keras.callbacks.Callback):
         )
 
 
+class HealthMonitor(keras.callbacks.Callback):
+    """Adds warnings `{epoch, kind, message}` to the model card's `warnings` list when a
+    known failure pattern begins (each kind once per stretch of epochs in which it holds):
+
+    - `d_overpowering`: the discriminator's mean logit on real data exceeds that on generated
+      data by more than `max_gap` — the generator gets little signal;
+    - `mode_collapse`: the spread of the generated samples (per-feature standard deviation over
+      a fixed batch, averaged) falls below `min_spread` times that of the real data.
+
+    Args:
+        run: the run whose model card gets the warnings.
+        real_std: the real data's mean per-feature standard deviation (None skips that check).
+    """
+
+    def __init__(
+        self,
+        run: runs_lib.Run,
+        real_std: float | None = None,
+        max_gap: float = 10.0,
+        min_spread: float = 0.2,
+        num: int = 256,
+    ) -> None:
+        super().__init__()
+        self.run = run
+        self.real_std = real_std
+        self.max_gap = float(max_gap)
+        self.min_spread = float(min_spread)
+        self.num = int(num)
+        self._active: set[str] = set()
+
+    def check(self, gan, logs) -> dict[str, str]:
+        """The warnings that hold now, as {kind: message}."""
+        found = {}
+        gap = float((logs or {}).get("d_real", 0.0)) - float((logs or {}).get("d_fake", 0.0))
+        if gap > self.max_gap:
+            found["d_overpowering"] = (
+                f"D(real) - D(fake) = {gap:.1f} logits: the discriminator wins and the generator "
+                "gets little signal; lower d_lr, or add a regulariser (r1)"
+            )
+        if self.real_std:
+            samples = gan.generate(self.num, seed=GRID_SEED + 1)
+            spread = float(np.mean(np.std(samples.reshape(len(samples), -1), axis=0)))
+            if spread < self.min_spread * self.real_std:
+                found["mode_collapse"] = (
+                    f"generated samples vary {spread / self.real_std:.0%} as much as the real "
+                    "data: mode collapse suspected; try another loss, a regulariser or a lower lr"
+                )
+        return found
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not _finite(logs):
+            return
+        found = self.check(self.model, logs)
+        new = [kind for kind in found if kind not in self._active]
+        self._active = set(found)
+        if new:
+            warnings = list(self.run.metadata().get("warnings") or [])
+            warnings += [{"epoch": epoch + 1, "kind": k, "message": found[k]} for k in new]
+            self.run.update_metadata(warnings=warnings)
+
+
 def run_callbacks(
     run: runs_lib.Run,
     grid: SampleGrid,
     time_offset: float = 0.0,
+    real_std: float | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks that record a run, in order: [StopOnNonFinite, HistoryWriter, SampleGrid,
-    Checkpoint, ModelCard]."""
-    return [StopOnNonFinite(), HistoryWriter(run, time_offset), grid, Checkpoint(run), ModelCard(run)]
+    Checkpoint, ModelCard, HealthMonitor]."""
+    return [
+        StopOnNonFinite(),
+        HistoryWriter(run, time_offset),
+        grid,
+        Checkpoint(run),
+        ModelCard(run),
+        HealthMonitor(run, real_std),
+    ]
 
 
 __all__ = [
     "Checkpoint",
+    "HealthMonitor",
     "HistoryWriter",
     "ModelCard",
     "SampleGrid",

@@ -20,7 +20,8 @@ Layout of `ROOT/NAME/` (ROOT defaults to `$KGAN_RUNS_DIR` or `saved_models/`)::
                            regularizers, ema_decay, epochs (planned), epochs_done, steps_done,
                            steps_per_epoch, batch_size, num_examples, training_time_s,
                            metrics ({name: {value, epoch, step, num_samples, feature_extractor,
-                           ...}} — latest value of each), versions ({kgan, tensorflow, keras,
+                           ...}} — latest value of each), warnings ([{epoch, kind, message}]
+                           from the health monitor), versions ({kgan, tensorflow, keras,
                            python})
     history.jsonl        one JSON object per finished epoch (rewritten whole, one line each):
                            {"epoch": 1, "step": 28, "time": 12.3 (training seconds since the

@@ -196,7 +196,14 @@ def _model_card(name: str, config: RunConfig, spec: DataSpec, gan, steps: int) -
     }
 
 
-def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, data) -> callbacks_lib.SampleGrid:
+def _real_sample(data: tf.data.Dataset, conditional: bool) -> np.ndarray:
+    """The first `_REFERENCE_POINTS` real examples (for scatter plots and the health monitor)."""
+    if conditional:
+        data = data.map(lambda x, y: x)
+    return np.stack([np.asarray(x) for x in data.take(_REFERENCE_POINTS).as_numpy_iterator()])
+
+
+def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, real) -> callbacks_lib.SampleGrid:
     if spec.kind == "image":
         if gan.num_classes and gan.num_classes <= 16:
             cols = gan.num_classes
@@ -205,10 +212,7 @@ def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, data) -> callbac
             cols = config.grid_size
             num = cols * cols
         return callbacks_lib.SampleGrid(run, num=num, cols=cols)
-    reference = np.stack(
-        [np.asarray(x) for x in data.take(_REFERENCE_POINTS).as_numpy_iterator()]
-    )
-    return callbacks_lib.SampleGrid(run, num=2_500, reference=reference)
+    return callbacks_lib.SampleGrid(run, num=2_500, reference=real)
 
 
 def train(
@@ -289,7 +293,9 @@ def train(
 
     run.mark_running()
     try:
-        grid = _grid_callback(run, config, spec, gan, data)
+        real = _real_sample(data, bool(gan.num_classes))
+        real_std = float(np.mean(np.std(real.reshape(len(real), -1), axis=0)))
+        grid = _grid_callback(run, config, spec, gan, real)
         run.update_metadata(
             epochs=config.epochs,
             steps_per_epoch=steps,
@@ -297,7 +303,7 @@ def train(
         )
         if initial_epoch == 0:
             grid.write(gan, 0)
-        recorders = callbacks_lib.run_callbacks(run, grid, time_offset)
+        recorders = callbacks_lib.run_callbacks(run, grid, time_offset, real_std)
         stopper = recorders[0]
         if initial_epoch < config.epochs:
             batches = epoch_batches(

@@ -99,3 +99,19 @@ def test_save_is_atomic(tmp_path):
     with pytest.raises(ValueError):
         callbacks.save(model, tmp_path / "bad.txt")  # Keras refuses the suffix
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
+
+
+def test_health_monitor_warns_once_per_stretch(tmp_path):
+    run = runs.new_run(tmp_path, "h")
+    run.update_metadata(status="running")
+    gan = tiny_gan()
+    monitor = callbacks.HealthMonitor(run, real_std=0.7)
+    monitor.set_model(gan)
+    assert monitor.check(gan, {"d_real": 1.0, "d_fake": -1.0}) == {}
+    gan.ema_generator.set_weights([np.zeros_like(w) for w in gan.ema_generator.get_weights()])
+    monitor.on_epoch_end(0, {"d_real": 12.0, "d_fake": -1.0})
+    monitor.on_epoch_end(1, {"d_real": 12.0, "d_fake": -1.0})  # still on: no new warning
+    monitor.on_epoch_end(2, {"d_real": float("nan"), "d_fake": 0.0})  # a diverged epoch: skipped
+    warnings = run.metadata()["warnings"]
+    assert [(w["epoch"], w["kind"]) for w in warnings] == [(1, "d_overpowering"), (1, "mode_collapse")]
+    assert "13.0 logits" in warnings[0]["message"] and "0%" in warnings[1]["message"]
