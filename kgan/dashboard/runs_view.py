@@ -1,0 +1,121 @@
+"""The runs table: every run under the root, filterable and sortable, broken ones with errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from kgan import runs as runs_lib
+from kgan.dashboard import data, navigation
+
+
+
+def train_command(root: Path) -> str:
+    return f"kgan train --preset digits --name digits --runs-dir {root}"
+
+
+def render_empty(root: Path) -> None:
+    st.info(
+        f"There are no runs in `{root}` yet. Train one (a few minutes on a CPU), then reload "
+        "this page:",
+        icon=":material/info:",
+    )
+    st.code(train_command(root), language="bash")
+    st.caption(
+        "Or point the dashboard at another folder: `streamlit run app.py -- --runs-dir DIR` "
+        "(or set `KGAN_RUNS_DIR`)."
+    )
+
+
+def render(root: Path, runs: list[runs_lib.Run]) -> None:
+    st.title("Runs")
+    st.caption(f"Runs folder: `{root}`")
+    if not runs:
+        render_empty(root)
+        return
+    frame = data.runs_frame(runs)
+
+    broken = frame[frame["status"] == "broken"]
+    if not broken.empty:
+        with st.container(border=True):
+            st.warning(f"{len(broken)} run folder(s) cannot be read:", icon=":material/warning:")
+            for _, row in broken.iterrows():
+                st.markdown(f"- **{row['name']}** — {row['reason / error']}")
+
+    filter_col, status_col, sort_col, order_col = st.columns([3, 2, 2, 1])
+    text = filter_col.text_input(
+        "Filter", placeholder="name, dataset, architecture or loss", key="runs_filter"
+    )
+    statuses = sorted(frame["status"].dropna().unique())
+    chosen = status_col.multiselect("Status", statuses, key="runs_status", placeholder="all")
+    sort_options = [c for c in frame.columns if c not in ("reason / error",)]
+    sort_by = sort_col.selectbox(
+        "Sort by", sort_options, index=sort_options.index("updated"), key="runs_sort"
+    )
+    descending = order_col.toggle("Descending", value=True, key="runs_desc")
+
+    shown = filter_frame(frame, text, chosen)
+    shown = shown.sort_values(sort_by, ascending=not descending, na_position="last", kind="stable")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "training time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "conditional": st.column_config.CheckboxColumn(),
+        },
+    )
+    st.caption(f"{len(shown)} of {len(frame)} runs · click a column header to sort by it")
+
+    names = [r.name for r in data.readable(runs)]
+    if not names:
+        return
+    open_col, compare_col = st.columns(2)
+    open_col.selectbox(
+        "Open a run",
+        names,
+        index=None,
+        placeholder="choose a run",
+        key="runs_open",
+        on_change=_open_chosen,
+    )
+    with compare_col:
+        picked = st.multiselect(
+            "Compare runs",
+            names,
+            max_selections=navigation.MAX_COMPARE,
+            placeholder="choose 2 to 4 runs",
+            key="runs_compare",
+        )
+        st.button(
+            "Compare", disabled=len(picked) < 2, key="runs_compare_go", on_click=_compare_chosen
+        )
+
+
+def _open_chosen() -> None:
+    name = st.session_state.get("runs_open")
+    if name:
+        st.session_state["runs_open"] = None  # coming back to the table, the box is empty again
+        navigation.go(view="run", run=name, section="training")
+
+
+def _compare_chosen() -> None:
+    navigation.go(view="compare", compare=tuple(st.session_state.get("runs_compare") or ()))
+
+
+def filter_frame(frame: pd.DataFrame, text: str, statuses) -> pd.DataFrame:
+    """Rows whose name, dataset, architecture or loss contains `text` (case-insensitive) and
+    whose status is one of `statuses` (all when empty)."""
+    mask = pd.Series(True, index=frame.index)
+    if text:
+        needle = text.strip().lower()
+        columns = [c for c in ("name", "dataset", "architecture", "loss") if c in frame]
+        hay = frame[columns].apply(lambda r: " ".join(v for v in r if isinstance(v, str)), axis=1)
+        mask &= hay.str.lower().str.contains(needle, regex=False)
+    if statuses:
+        mask &= frame["status"].isin(list(statuses))
+    return frame[mask]

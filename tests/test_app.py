@@ -1,0 +1,273 @@
+"""The dashboard (`app.py`) through Streamlit's AppTest, against runs made by the real training code."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import app_runs
+from kgan.dashboard import navigation, sampling
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(scope="session")
+def runs_root(tmp_path_factory) -> Path:
+    return app_runs.fixture_runs(tmp_path_factory.getbasetemp() / "dashboard-runs")
+
+
+def open_app(root: Path, monkeypatch, **params):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KGAN_RUNS_DIR", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at) -> str:
+    """Everything the page says in text elements, joined."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def charts(at) -> list:
+    return at.get("vega_lite_chart")
+
+
+# ----------------------------------------------------------------------------- pure helpers
+
+
+def test_slerp_keeps_endpoints_and_norm():
+    a, b = np.array([3.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0])
+    path = sampling.slerp(a, b, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, rtol=1e-6)
+    np.testing.assert_allclose(path[2], [3 / np.sqrt(2), 3 / np.sqrt(2), 0.0], rtol=1e-6)
+    # parallel vectors fall back to a straight line
+    np.testing.assert_allclose(sampling.slerp(a, 2 * a, [0.5])[0], 1.5 * a, rtol=1e-6)
+
+
+def test_interpolation_latents_start_and_end_at_the_seeds():
+    z = sampling.interpolation_latents(3, 4, 6, latent_dim=16)
+    assert z.shape == (6, 16)
+    np.testing.assert_allclose(z[0], sampling.latents(1, 3, 16)[0], atol=1e-5)
+    np.testing.assert_allclose(z[-1], sampling.latents(1, 4, 16)[0], atol=1e-5)
+
+
+def test_route_accepts_only_known_runs():
+    known = ["digits", "ring8"]
+    assert navigation.read_route({"run": "digits"}, known).view == "run"
+    route = navigation.read_route({"view": "run", "run": "../etc"}, known)
+    assert route.run is None and "invalid run name" in route.problems[0]
+    route = navigation.read_route({"view": "compare", "runs": "digits,nope,ring8,digits"}, known)
+    assert route.compare == ("digits", "ring8") and len(route.problems) == 1
+    assert navigation.read_route({"view": "x", "section": "y"}, known).view == "runs"
+    assert navigation.read_route(navigation.query(route), known).compare == route.compare
+
+
+def test_runs_root_precedence(monkeypatch, tmp_path):
+    monkeypatch.delenv("KGAN_RUNS_DIR", raising=False)
+    assert navigation.runs_root(["-q"], tmp_path) == (tmp_path / "saved_models").resolve()
+    monkeypatch.setenv("KGAN_RUNS_DIR", str(tmp_path / "env"))
+    assert navigation.runs_root([], tmp_path) == (tmp_path / "env").resolve()
+    assert navigation.runs_root(["--runs-dir", str(tmp_path / "flag")], ".") == (tmp_path / "flag").resolve()
+
+
+def test_zip_folder_skips_links_leaving_it(tmp_path):
+    import io
+    import zipfile
+
+    (tmp_path / "export" / "variables").mkdir(parents=True)
+    (tmp_path / "export" / "saved_model.pb").write_bytes(b"pb")
+    (tmp_path / "export" / "variables" / "v.index").write_bytes(b"ix")
+    (tmp_path / "secret").write_text("no")
+    os.symlink(tmp_path / "secret", tmp_path / "export" / "link")
+    names = zipfile.ZipFile(io.BytesIO(sampling.zip_folder(tmp_path / "export"))).namelist()
+    assert names == ["export/saved_model.pb", "export/variables/v.index"]
+
+
+def test_64_digits_samples_well_under_a_second(runs_root):
+    from kgan import images
+    from kgan import runs as runs_lib
+
+    run = runs_lib.open_run(runs_root, app_runs.DIGITS)
+    info = sampling.ModelInfo.from_metadata(run.metadata())
+    sampler = sampling.Sampler(run.load_generator(), info)  # compiled and warmed up, as the app does
+    times = []
+    for seed in range(3):
+        start = time.perf_counter()
+        samples = sampler(sampling.latents(64, seed, info.latent_dim, 1.0))
+        png = images.png_bytes(sampling.picture(samples, info, cols=8))
+        times.append(time.perf_counter() - start)
+    assert samples.shape == (64, 8, 8, 1) and png.startswith(b"\x89PNG")
+    assert min(times) < 0.5, times
+    eager = sampling.generate(run.load_generator(), info, sampling.latents(64, 2, info.latent_dim, 1.0))
+    np.testing.assert_allclose(samples, eager, atol=1e-5)  # the compiled call changes nothing
+
+
+# ----------------------------------------------------------------------------- runs table
+
+
+def test_empty_root_says_how_to_train(monkeypatch, tmp_path):
+    at = open_app(tmp_path / "nothing-here", monkeypatch)
+    page = texts(at)
+    assert "There are no runs" in page
+    assert f"kgan train --preset digits --name digits --runs-dir {tmp_path / 'nothing-here'}" in page
+    assert not at.dataframe
+
+
+def test_runs_table_lists_every_run_and_the_broken_one(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch)
+    table = at.dataframe[0].value
+    assert set(table["name"]) == {
+        app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING, app_runs.RUNNING, app_runs.FAILED, app_runs.BROKEN
+    }
+    status = dict(zip(table["name"], table["status"]))
+    assert "complete" in status[app_runs.DIGITS]
+    assert "running" in status[app_runs.RUNNING]
+    assert "failed" in status[app_runs.FAILED]
+    assert "broken" in status[app_runs.BROKEN]
+    row = table[table["name"] == app_runs.RING].iloc[0]
+    assert row["dataset"] == "ring8" and row["architecture"] == "mlp" and row["epochs"] == "2/2"
+    assert row["modes"] >= 0  # the recorded metric is a column
+    page = texts(at)
+    assert "cannot be read" in page and "not valid JSON" in page  # the broken run's error
+    # the broken run cannot be opened or compared
+    assert app_runs.BROKEN not in at.selectbox(key="runs_open").options
+
+
+def test_runs_table_filters_and_sorts(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch)
+    at.text_input(key="runs_filter").input("ring").run()
+    assert list(sorted(at.dataframe[0].value["name"])) == [app_runs.RING, app_runs.FAILED]
+    at.text_input(key="runs_filter").input("").run()
+    at.multiselect(key="runs_status").select("complete").run()
+    assert set(at.dataframe[0].value["name"]) == {app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING}
+    at.selectbox(key="runs_sort").select("name").run()
+    at.toggle(key="runs_desc").set_value(False).run()
+    assert list(at.dataframe[0].value["name"]) == [app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING]
+    assert "3 of 6 runs" in texts(at)
+
+
+def test_opening_and_comparing_from_the_table_sets_the_url(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch)
+    at.selectbox(key="runs_open").select(app_runs.RING).run()
+    assert at.query_params["run"] == app_runs.RING and at.query_params["view"] == "run"
+    assert at.title[0].value == app_runs.RING
+    at.sidebar.radio(key="nav_view").set_value("Runs").run()
+    assert at.query_params["view"] == "runs"
+    at.multiselect(key="runs_compare").select(app_runs.DIGITS).select(app_runs.RING).run()
+    at.button(key="runs_compare_go").click().run()
+    assert at.query_params["runs"] == f"{app_runs.DIGITS},{app_runs.RING}"
+    assert at.title[0].value == "Compare runs"
+
+
+# ----------------------------------------------------------------------------- run page
+
+
+def test_run_page_shows_curves_and_timeline(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.DIGITS)
+    assert at.title[0].value == app_runs.DIGITS
+    page = texts(at)
+    assert "complete" in page and "digits · dcgan · hinge loss" in page
+    assert "Losses" in page and "Discriminator outputs" in page
+    assert len(charts(at)) >= 2
+    assert [m.label for m in at.metric][:3] == ["Epochs", "Steps", "Training time"]
+    timeline = at.select_slider[0]
+    assert timeline.options == ["0", "1", "2"] and timeline.value == 2
+    assert at.image[0].captions[0].startswith("Epoch 2")
+    timeline.set_value(0).run()
+    assert at.image[0].captions[0].startswith("Epoch 0")
+
+
+def test_failed_run_shows_its_reason_warnings_and_metric(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.FAILED)
+    assert "Training failed: non-finite losses at step 9" in at.error[0].value
+    warnings = [w.value for w in at.warning]
+    assert any("epoch 1 (d_overpowering)" in w for w in warnings)
+    assert any("samples cover 1 of 8 modes" in w for w in warnings)
+    assert "Metrics" in texts(at) and "modes" in [m.label for m in at.metric]
+
+
+def test_running_run_says_it_refreshes(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.RUNNING)
+    page = texts(at)
+    assert "running" in page and "Still training" in page
+
+
+def test_sampling_draws_a_grid_quickly_and_offers_downloads(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.DIGITS, section="sample")
+    caption = next(c.value for c in at.caption if "samples · seed" in c.value)
+    assert caption.startswith("64 samples · seed 0")
+    assert int(re.search(r"drawn in (\d+) ms", caption).group(1)) < 1000
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert downloads == ["Download PNG", "Download SavedModel (.zip)"]
+    assert len(at.image) == 2  # the grid and the interpolation strip
+    at.number_input(key="sample_seed").set_value(7).run()
+    at.toggle(key="sample_trunc_on").set_value(True).run()
+    at.slider(key="sample_num_image").set_value(16).run()
+    assert any(c.value.startswith("16 samples · seed 7 · truncation 1") for c in at.caption)
+    at.slider(key="interp_steps").set_value(5).run()
+    assert not at.exception
+
+
+def test_conditional_run_samples_one_class(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.CONDITIONAL, section="sample")
+    choice = at.selectbox(key=f"class_{app_runs.CONDITIONAL}")
+    assert choice.value is None and len(choice.options) == 11  # "all classes" + 10 digits
+    choice.select_index(4).run()
+    assert any("class 3" in c.value for c in at.caption)
+    assert "No SavedModel export yet" in texts(at)
+
+
+def test_vector_run_shows_scatter_plots(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.RING, section="sample")
+    assert len(charts(at)) == 1  # the live scatter (generated over real points)
+    assert any(c.value.startswith("256 points · seed 0") for c in at.caption)
+
+
+def test_model_card_and_configuration(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.RING, section="card")
+    card = at.dataframe[0].value
+    fields = dict(zip(card["field"], card["value"]))
+    assert fields["Dataset"] == "ring8" and fields["Architecture"] == "mlp" and fields["Latent size"] == "8"
+    assert "keras version" in fields
+    config = at.dataframe[1].value
+    assert dict(zip(config["option"], config["value"]))["steps_per_epoch"] == "5"
+    metrics = at.dataframe[2].value
+    assert list(metrics["metric"]) == ["modes"] and metrics["num_samples"][0] == 500
+
+
+# ----------------------------------------------------------------------------- compare and URLs
+
+
+def test_compare_puts_runs_side_by_side(runs_root, monkeypatch):
+    names = [app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING]
+    at = open_app(runs_root, monkeypatch, view="compare", runs=",".join(names))
+    assert at.multiselect(key="nav_compare").value == names
+    assert len(at.image) == 3
+    table = at.dataframe[0].value
+    assert list(table["run"]) == names and table["modes"].notna().sum() == 1
+    assert len(charts(at)) == 5  # d_loss, g_loss, d_real, d_fake, modes
+    at.number_input(key="compare_seed").set_value(5).run()
+    assert not at.exception
+
+
+def test_bad_urls_fall_back_to_the_runs_table(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, view="run", run="../../etc")
+    assert "invalid run name" in at.warning[0].value
+    at = open_app(runs_root, monkeypatch, run=app_runs.BROKEN)
+    assert "no readable run named 'broken'" in at.warning[0].value
+    at = open_app(runs_root, monkeypatch, view="compare", runs="nope")
+    assert "Choose two to four runs" in texts(at)
