@@ -83,17 +83,25 @@ def get(identifier: str | Callable) -> Callable[..., dict]:
     raise ValueError(f"Expected a metric name ({', '.join(names())}), got {identifier!r}")
 
 
-def compute(identifier: str | Callable, extractor: str | None = None, **inputs: Any) -> dict:
+def compute(
+    identifier: str | Callable,
+    extractor: str | None = None,
+    options: dict | None = None,
+    **inputs: Any,
+) -> dict:
     """Runs one metric on the inputs it declares (others are ignored); records the extractor.
 
+    `options` are the metric's own keyword arguments (e.g. `{"num_subsets": 10}` for KID).
+
     Example:
-        >>> compute("kid", real_features=real, fake_features=fake, extractor="mnist")["kid"]
+        >>> compute("kid", real_features=real, fake_features=fake, extractor="mnist",
+        ...         options={"num_subsets": 10})["kid"]
     """
     metric = get(identifier)
     missing = [k for k in metric.inputs if inputs.get(k) is None]
     if missing:
         raise KganError(f"Metric {metric.name!r} needs {', '.join(missing)}")
-    result = metric(**{k: inputs[k] for k in metric.inputs})
+    result = metric(**{k: inputs[k] for k in metric.inputs}, **(options or {}))
     if extractor is not None:
         result["extractor"] = str(extractor)
     return result
@@ -199,10 +207,14 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
         27.0
     """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, float)), np.atleast_1d(np.asarray(mu2, float))
-    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, float)), np.atleast_2d(np.asarray(sigma2, float))
+    sigma1, sigma2 = (
+        np.atleast_2d(np.asarray(sigma1, float)),
+        np.atleast_2d(np.asarray(sigma2, float)),
+    )
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise KganError(
-            f"Mismatched Gaussian shapes: {mu1.shape}, {sigma1.shape} vs {mu2.shape}, {sigma2.shape}"
+            f"Mismatched Gaussian shapes: {mu1.shape}, {sigma1.shape} "
+            f"vs {mu2.shape}, {sigma2.shape}"
         )
     eig = np.linalg.eigvals(sigma1 @ sigma2).real
     tr_sqrt = np.sqrt(np.clip(eig, 0.0, None)).sum()

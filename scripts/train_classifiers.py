@@ -4,12 +4,12 @@
     python scripts/train_classifiers.py --only digits
     python scripts/train_classifiers.py --mnist-dir ../shared/data/mnist
 
-`digits`: scikit-learn's 8x8 digits (values 0-16 mapped to [-1, 1] as v / 8 - 1), split by
-`digits_split`. `mnist`: the original IDX files (train-*/t10k-*-ubyte.gz) in `--mnist-dir`,
-skipped with a message when they are absent. Each classifier is saved without optimizer
-state as `kgan/assets/<name>_classifier.keras`; its test accuracy goes to
-`kgan/assets/classifiers.json`. The penultimate Dense layer, named `features`, is what
-`kgan.features` uses; the softmax layer is named `probabilities`.
+`digits`: scikit-learn's 8x8 digits (values 0-16 mapped to [-1, 1] as v / 8 - 1), split as
+kgan's `digits` TFDS dataset splits them (`digits_split`). `mnist`: the original IDX files
+(train-*/t10k-*-ubyte.gz) in `--mnist-dir`, skipped with a message when they are absent.
+Each classifier is saved without optimizer state as `kgan/assets/<name>_classifier.keras`;
+its test accuracy goes to `kgan/assets/classifiers.json`. The penultimate Dense layer, named
+`features`, is what `kgan.features` uses; the softmax layer is named `probabilities`.
 """
 
 from __future__ import annotations
@@ -29,20 +29,19 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "kgan" / "assets"
 DEFAULT_MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
-DIGITS_TEST_SIZE = 360  # 20% of 1,797
+DIGITS_NUM_TRAIN = 1500  # the split of kgan's `digits` TFDS dataset (kgan/datasets/digits)
 
 
 def digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits as `(N, 8, 8, 1)` float32 in [-1, 1] and int labels.
 
-    The split is a fixed permutation (numpy seed 0) of the 1,797 images: the last 360 are
-    `test`, the other 1,437 `train`.
+    The split is that of kgan's `digits` TFDS dataset: in scikit-learn's order, `train` is
+    the first 1,500 images and `test` the last 297.
     """
     from sklearn.datasets import load_digits
 
     data = load_digits()
-    order = np.random.default_rng(0).permutation(len(data.target))
-    index = {"train": order[:-DIGITS_TEST_SIZE], "test": order[-DIGITS_TEST_SIZE:]}[split]
+    index = {"train": slice(0, DIGITS_NUM_TRAIN), "test": slice(DIGITS_NUM_TRAIN, None)}[split]
     images = data.images[index].astype(np.float32) / 8.0 - 1.0
     return images[..., None], data.target[index].astype(np.int64)
 
@@ -64,7 +63,11 @@ def mnist_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mnist_available(directory: Path) -> bool:
-    names = [f"{p}-{k}-idx{n}-ubyte.gz" for p in ("train", "t10k") for k, n in (("images", 3), ("labels", 1))]
+    names = [
+        f"{p}-{k}-idx{n}-ubyte.gz"
+        for p in ("train", "t10k")
+        for k, n in (("images", 3), ("labels", 1))
+    ]
     return all((Path(directory) / name).is_file() for name in names)
 
 
@@ -100,37 +103,88 @@ def _mnist_model():
     return keras.Model(inputs, outputs, name="mnist_classifier")
 
 
-def _shift(images: np.ndarray, rng: np.random.Generator, max_shift: int) -> np.ndarray:
-    """Random whole-pixel translations (background -1 fills the gap)."""
-    out = np.full_like(images, -1.0)
-    h, w = images.shape[1:3]
-    for i, (dy, dx) in enumerate(rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))):
-        ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-        xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-        out[i, yd, xd] = images[i, ys, xs]
-    return out
+def _digits_augmenter():
+    """Small random rotations, zooms and shifts (background -1 fills the gaps)."""
+    import keras
+    from keras import layers
+
+    fill = dict(fill_mode="constant", fill_value=-1.0)
+    return keras.Sequential(
+        [
+            layers.RandomRotation(0.04, **fill),
+            layers.RandomZoom(0.15, **fill),
+            layers.RandomTranslation(0.15, 0.15, **fill),
+        ]
+    )
 
 
-def train(name: str, model, train_data, test_data, epochs: int, batch_size: int, seed: int,
-          augment_shift: int = 0) -> dict:
-    """Fits `model`, saves it without optimizer state into kgan/assets, returns its record."""
+def _calibrate_temperature(model, x: np.ndarray, y: np.ndarray) -> float:
+    """Divides the softmax layer's logits by the temperature that minimises the training
+    negative log-likelihood (folded into its weights), undoing label smoothing's damping."""
+    import keras
+
+    head = model.get_layer("probabilities")
+    kernel, bias = head.get_weights()
+    feats = keras.Model(model.input, model.get_layer("features").output).predict(x, verbose=0)
+    logits = feats.astype(np.float64) @ kernel + bias
+    best, best_nll = 1.0, np.inf
+    for t in np.geomspace(0.05, 2.0, 400):
+        z = logits / t
+        z -= z.max(1, keepdims=True)
+        nll = np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y])
+        if nll < best_nll:
+            best, best_nll = float(t), nll
+    head.set_weights([kernel / best, bias / best])
+    return best
+
+
+def train(
+    name: str,
+    model,
+    train_data,
+    test_data,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    learning_rate: float = 1e-3,
+    cosine: bool = False,
+    augment=None,
+    label_smoothing: float = 0.0,
+) -> dict:
+    """Fits `model` with Adam (constant or cosine-decayed rate, optional augmentation layers
+    applied afresh each epoch, optional label smoothing followed by temperature
+    calibration), saves it without optimizer state into kgan/assets and returns its record."""
     import keras
 
     (x, y), (x_test, y_test) = train_data, test_data
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    rng = np.random.default_rng(seed)
+    if cosine:
+        steps = epochs * -(-len(x) // batch_size)
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )
+    onehot, onehot_test = np.eye(10, dtype=np.float32)[y], np.eye(10, dtype=np.float32)[y_test]
     start = time.time()
     for epoch in range(epochs):
-        xe = _shift(x, rng, augment_shift) if augment_shift else x
-        model.fit(xe, y, batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                  shuffle=True, verbose=0)
-        _, acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+        xe = keras.ops.convert_to_numpy(augment(x, training=True)) if augment else x
+        model.fit(
+            xe,
+            onehot,
+            batch_size=batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=True,
+            verbose=0,
+        )
+        _, acc = model.evaluate(x_test, onehot_test, batch_size=1000, verbose=0)
         print(f"{name}: epoch {epoch + 1}/{epochs} test accuracy {acc:.4f}", flush=True)
     seconds = time.time() - start
 
     clean = keras.Model.from_config(model.get_config())  # uncompiled: no optimizer state
     clean.set_weights(model.get_weights())
+    temperature = _calibrate_temperature(clean, x, y) if label_smoothing else 1.0
     path = ASSETS / f"{name}_classifier.keras"
     clean.save(path)
     reloaded = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -146,6 +200,8 @@ def train(name: str, model, train_data, test_data, epochs: int, batch_size: int,
         "bytes": path.stat().st_size,
         "train_seconds": round(seconds, 1),
         "seed": seed,
+        "label_smoothing": label_smoothing,
+        "temperature": round(temperature, 4),
         "keras": keras.__version__,
     }
     print(f"{name}: saved {path} ({record['bytes'] / 1e6:.2f} MB), test accuracy {accuracy:.4f}")
@@ -155,8 +211,12 @@ def train(name: str, model, train_data, test_data, epochs: int, batch_size: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["digits", "mnist"], help="train one classifier")
-    parser.add_argument("--mnist-dir", type=Path, default=DEFAULT_MNIST_DIR,
-                        help="folder with the MNIST IDX .gz files (default: %(default)s)")
+    parser.add_argument(
+        "--mnist-dir",
+        type=Path,
+        default=DEFAULT_MNIST_DIR,
+        help="folder with the MNIST IDX .gz files (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -168,15 +228,31 @@ def main(argv: list[str] | None = None) -> int:
     records = json.loads(record_path.read_text()) if record_path.exists() else {}
 
     if args.only in (None, "digits"):
-        records["digits"] = train("digits", _digits_model(), digits_split("train"),
-                                  digits_split("test"), epochs=60, batch_size=32, seed=args.seed,
-                                  augment_shift=1)
-        records["digits"]["split"] = "sklearn load_digits; permutation seed 0; last 360 = test"
+        records["digits"] = train(
+            "digits",
+            _digits_model(),
+            digits_split("train"),
+            digits_split("test"),
+            epochs=80,
+            batch_size=32,
+            seed=args.seed,
+            learning_rate=2e-3,
+            cosine=True,
+            augment=_digits_augmenter(),
+            label_smoothing=0.1,
+        )
+        records["digits"]["split"] = "sklearn load_digits order: first 1,500 train, last 297 test"
     if args.only in (None, "mnist"):
         if mnist_available(args.mnist_dir):
-            records["mnist"] = train("mnist", _mnist_model(), mnist_split(args.mnist_dir, "train"),
-                                     mnist_split(args.mnist_dir, "test"), epochs=4, batch_size=128,
-                                     seed=args.seed)
+            records["mnist"] = train(
+                "mnist",
+                _mnist_model(),
+                mnist_split(args.mnist_dir, "train"),
+                mnist_split(args.mnist_dir, "test"),
+                epochs=4,
+                batch_size=128,
+                seed=args.seed,
+            )
             records["mnist"]["split"] = "official 60,000 train / 10,000 t10k test"
         else:
             print(f"mnist: skipped, no MNIST IDX files in {args.mnist_dir} (pass --mnist-dir)")

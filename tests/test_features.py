@@ -18,7 +18,9 @@ RECORDS = json.loads((ROOT / "kgan" / "assets" / "classifiers.json").read_text()
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("train_classifiers", ROOT / "scripts" / "train_classifiers.py")
+    spec = importlib.util.spec_from_file_location(
+        "train_classifiers", ROOT / "scripts" / "train_classifiers.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -69,20 +71,30 @@ def test_digits_features_separate_real_from_wrong_data(digits_test):
     extractor = features.get("digits")
     train = extractor.features(script.digits_split("train")[0])
     test = extractor.features(images)
-    assert train.shape == (1437, 64) and test.dtype == np.float32
+    assert train.shape == (1500, 64) and test.dtype == np.float32
     real_vs_real = metrics.fid(train, test)["fid"]
-    noise = np.random.default_rng(0).uniform(-1, 1, size=(360, 8, 8, 1))
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(297, 8, 8, 1))
     real_vs_noise = metrics.fid(train, extractor.features(noise))["fid"]
     only_zeros = metrics.fid(train, extractor.features(images[labels == 0]))["fid"]
-    assert real_vs_noise > 20 * real_vs_real
-    assert only_zeros > 5 * real_vs_real
+    # Measured: 1.5, 22 and 47 (train 1,500 vs test 297).
+    assert real_vs_real < 3
+    assert real_vs_noise > 8 * real_vs_real
+    assert only_zeros > 10 * real_vs_real
     # Batching does not change the numbers; (N, 8, 8) is accepted as one channel.
-    np.testing.assert_allclose(extractor.features(images[..., 0], batch_size=7), test, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        extractor.features(images[..., 0], batch_size=7), test, rtol=1e-4, atol=1e-5
+    )
 
 
-def test_models_load_once_per_process():
-    assert features.get("digits").model is features.get("digits").model
-    assert features.get("digits").fingerprint == features.get("digits").fingerprint
+def test_models_load_once_per_process_and_configs_round_trip():
+    first, second = features.get("digits"), features.get("digits")
+    assert first.model is second.model
+    assert first.fingerprint == second.fingerprint and len(first.fingerprint) == 12
+    rebuilt = features.get(first.get_config())
+    assert isinstance(rebuilt, features.DigitsClassifier) and rebuilt.model is first.model
+    assert features.get(first) is first
+    with pytest.raises(KganError, match="weights for the 'mnist' extractor are missing"):
+        features.get("mnist", path="/nonexistent/mnist.keras")
 
 
 def test_input_checks_name_the_problem():
@@ -101,7 +113,9 @@ def test_input_checks_name_the_problem():
 
 
 def test_shipped_mnist_classifier_loads_in_safe_mode_and_gives_sane_features(digits_test):
-    model = keras.saving.load_model(ROOT / "kgan" / "assets" / "mnist_classifier.keras", safe_mode=True)
+    model = keras.saving.load_model(
+        ROOT / "kgan" / "assets" / "mnist_classifier.keras", safe_mode=True
+    )
     assert model.get_layer("features").output.shape[-1] == 128
     # scikit-learn's 8x8 digits, upscaled into MNIST's layout (20x20 digit centred in 28x28),
     # are digits the MNIST classifier should mostly recognise.
@@ -125,7 +139,9 @@ def _resize(images, size):
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST files not present at {MNIST_DIR}")
 def test_mnist_classifier_accuracy_on_the_official_test_set():
     images, labels = script.mnist_split(MNIST_DIR, "test")
-    accuracy = (features.get("mnist").probabilities(images, batch_size=1000).argmax(1) == labels).mean()
+    accuracy = (
+        features.get("mnist").probabilities(images, batch_size=1000).argmax(1) == labels
+    ).mean()
     assert accuracy >= 0.985
     assert accuracy == pytest.approx(RECORDS["mnist"]["test_accuracy"], abs=1e-3)
 
@@ -181,7 +197,9 @@ def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, mo
     gray = np.linspace(-0.5, 0.5, 3)[:, None, None, None] * np.ones((3, 8, 8, 1))
     feats = extractor.features(gray)
     assert feats.shape == (3, 2048)
-    np.testing.assert_allclose(feats, np.repeat(np.linspace(-0.5, 0.5, 3)[:, None], 2048, 1), atol=2e-3)
+    np.testing.assert_allclose(
+        feats, np.repeat(np.linspace(-0.5, 0.5, 3)[:, None], 2048, 1), atol=2e-3
+    )
     rgb = np.zeros((1, 32, 40, 3)) + np.array([0.1, 0.2, 0.3])
     np.testing.assert_allclose(extractor.features(rgb)[0, :6], [0.1, 0.2, 0.3] * 2, rtol=2e-3)
     with pytest.raises(KganError, match="not a classifier"):
@@ -196,7 +214,9 @@ def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, mo
 @pytest.mark.slow
 def test_inception_from_keras_applications_weights(tmp_path):
     path = tmp_path / "inception_v3_notop.weights.h5"
-    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg").save_weights(path)
+    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg").save_weights(
+        path
+    )
     extractor = features.get("inception", weights=path)
     feats = extractor.features(np.zeros((2, 28, 28, 1)))
     assert feats.shape == (2, 2048) and np.all(np.isfinite(feats))
@@ -214,18 +234,24 @@ def test_reference_stats_are_cached_per_dataset_extractor_and_count(tmp_path, di
         calls.append(1)
         return images
 
-    first = features.reference_stats("digits", "digits", load, split="test", count=300, cache_dir=tmp_path)
+    first = features.reference_stats(
+        "digits", "digits", load, split="test", count=200, cache_dir=tmp_path
+    )
     assert calls == [1] and first.path.is_file() and first.path.parent == tmp_path
-    assert first.features.shape == (300, 64) and first.count == 300
+    assert first.features.shape == (200, 64) and first.count == 200
     np.testing.assert_allclose(first.mean, first.features.mean(0), rtol=1e-6, atol=1e-6)
-    again = features.reference_stats("digits", "digits", load, split="test", count=300, cache_dir=tmp_path)
+    again = features.reference_stats(
+        "digits", "digits", load, split="test", count=200, cache_dir=tmp_path
+    )
     assert calls == [1]  # served from the cache: the loader was not called
     np.testing.assert_array_equal(again.features, first.features)
     np.testing.assert_array_equal(again.cov, first.cov)
 
-    other = features.reference_stats("digits", features.get("digits"), images, split="test", cache_dir=tmp_path)
-    assert other.count == 360 and other.path != first.path
-    assert "digits-test-digits-" in first.path.name and first.path.name.endswith("-300.npz")
+    other = features.reference_stats(
+        "digits", features.get("digits"), images, split="test", cache_dir=tmp_path
+    )
+    assert other.count == 297 and other.path != first.path
+    assert "digits-test-digits-" in first.path.name and first.path.name.endswith("-200.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.path.name, other.path.name])
 
     with pytest.raises(KganError, match="needs count="):

@@ -26,7 +26,14 @@ def _closed_form_fid(mu1, s1, mu2, s2):
 
 
 def test_registry_names_and_error_lists_them():
-    assert set(metrics.names()) >= {"fid", "kid", "pr", "classifier_score", "memorisation", "mode_coverage"}
+    assert set(metrics.names()) >= {
+        "fid",
+        "kid",
+        "pr",
+        "classifier_score",
+        "memorisation",
+        "mode_coverage",
+    }
     assert metrics.get("fid") is metrics.fid
     assert metrics.get(metrics.kid) is metrics.kid
     with pytest.raises(ValueError, match="valid names: .*fid.*kid"):
@@ -36,20 +43,32 @@ def test_registry_names_and_error_lists_them():
 def test_compute_passes_declared_inputs_and_records_extractor():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(50, 3)), rng.normal(size=(60, 3))
-    result = metrics.compute("fid", real_features=x, fake_features=y, dataset="ignored", extractor="digits")
+    result = metrics.compute(
+        "fid", real_features=x, fake_features=y, dataset="ignored", extractor="digits"
+    )
     assert result["extractor"] == "digits"
     assert (result["num_real"], result["num_fake"]) == (50, 60)
     assert result["fid"] == pytest.approx(metrics.fid(x, y)["fid"])
     with pytest.raises(KganError, match="needs train_features"):
         metrics.compute("memorisation", fake_features=y)
+    kid = metrics.compute(
+        "kid", real_features=x, fake_features=y, options={"num_subsets": 3, "subset_size": 20}
+    )
+    assert (kid["num_subsets"], kid["subset_size"]) == (3, 20)
 
 
 def test_every_metric_returns_json_serialisable_numbers():
     rng = np.random.default_rng(1)
     real, fake = rng.normal(size=(40, 4)), rng.normal(size=(30, 4))
     probs = rng.dirichlet(np.ones(10), size=30)
-    inputs = dict(real_features=real, fake_features=fake, train_features=real,
-                  fake_probabilities=probs, fake_samples=toy.sample("ring8", 100), dataset="ring8")
+    inputs = dict(
+        real_features=real,
+        fake_features=fake,
+        train_features=real,
+        fake_probabilities=probs,
+        fake_samples=toy.sample("ring8", 100),
+        dataset="ring8",
+    )
     for name in metrics.names():
         result = metrics.compute(name, **inputs)
         json.loads(json.dumps(result))
@@ -75,7 +94,9 @@ def test_frechet_distance_known_values():
     # Diagonal covariances commute: sum((sqrt(a) - sqrt(b))^2).
     a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 0.0])
     expected = np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
-    assert metrics.frechet_distance(np.zeros(3), np.diag(a), np.zeros(3), np.diag(b)) == pytest.approx(expected)
+    assert metrics.frechet_distance(
+        np.zeros(3), np.diag(a), np.zeros(3), np.diag(b)
+    ) == pytest.approx(expected)
 
 
 def test_frechet_distance_matches_scipy_sqrtm_for_non_commuting_covariances():
@@ -218,7 +239,9 @@ def test_memorisation_flags_exact_copies_and_not_fresh_samples():
     fresh = metrics.memorisation(train, rng.normal(size=(200, 8)))
     assert fresh["near_copy_share"] < 0.03
     assert 0.6 < fresh["median_ratio"] < 1.6
-    half = metrics.memorisation(train, np.concatenate([train[:100] + 1e-4, rng.normal(size=(100, 8))]))
+    half = metrics.memorisation(
+        train, np.concatenate([train[:100] + 1e-4, rng.normal(size=(100, 8))])
+    )
     assert half["near_copy_share"] == pytest.approx(0.5, abs=0.02)
     assert (half["num_train"], half["num_fake"], half["threshold"]) == (1000, 200, 0.2)
 
@@ -237,7 +260,9 @@ def test_memorisation_ratio_uses_the_local_training_spacing():
 
 
 def test_mode_coverage_is_registered_and_separates_healthy_from_collapsed():
-    full = metrics.compute("mode_coverage", fake_samples=toy.sample("grid25", 2500), dataset="grid25")
+    full = metrics.compute(
+        "mode_coverage", fake_samples=toy.sample("grid25", 2500), dataset="grid25"
+    )
     assert full["modes"] == 25 and full["high_quality"] > 0.95
     assert full["reverse_kl"] < 0.05
     one = np.tile([[2.0, 2.0]], (500, 1))
