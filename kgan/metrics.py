@@ -85,13 +85,15 @@ def get(identifier: str | Callable) -> Callable[..., dict]:
 
 def compute(
     identifier: str | Callable,
-    extractor: str | None = None,
+    extractor: Any = None,
     options: dict | None = None,
     **inputs: Any,
 ) -> dict:
     """Runs one metric on the inputs it declares (others are ignored); records the extractor.
 
-    `options` are the metric's own keyword arguments (e.g. `{"num_subsets": 10}` for KID).
+    `extractor` is the name of the features' extractor, or the `kgan.features` extractor
+    itself (then its weights fingerprint is recorded too). `options` are the metric's own
+    keyword arguments (e.g. `{"num_subsets": 10}` for KID).
 
     Example:
         >>> compute("kid", real_features=real, fake_features=fake, extractor="mnist",
@@ -103,7 +105,9 @@ def compute(
         raise KganError(f"Metric {metric.name!r} needs {', '.join(missing)}")
     result = metric(**{k: inputs[k] for k in metric.inputs}, **(options or {}))
     if extractor is not None:
-        result["extractor"] = str(extractor)
+        result["extractor"] = str(getattr(extractor, "name", extractor))
+        if hasattr(extractor, "fingerprint"):
+            result["extractor_fingerprint"] = str(extractor.fingerprint)
     return result
 
 

@@ -146,6 +146,7 @@ def train(
     epochs: int,
     batch_size: int,
     seed: int,
+    out_dir: Path = ASSETS,
     learning_rate: float = 1e-3,
     cosine: bool = False,
     augment=None,
@@ -185,7 +186,7 @@ def train(
     clean = keras.Model.from_config(model.get_config())  # uncompiled: no optimizer state
     clean.set_weights(model.get_weights())
     temperature = _calibrate_temperature(clean, x, y) if label_smoothing else 1.0
-    path = ASSETS / f"{name}_classifier.keras"
+    path = Path(out_dir) / f"{name}_classifier.keras"
     clean.save(path)
     reloaded = keras.saving.load_model(path, compile=False, safe_mode=True)
     pred = reloaded.predict(x_test, batch_size=1000, verbose=0).argmax(1)
@@ -218,13 +219,16 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with the MNIST IDX .gz files (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=ASSETS, help="output folder (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
 
     import keras
 
     keras.utils.set_random_seed(args.seed)
-    ASSETS.mkdir(parents=True, exist_ok=True)
-    record_path = ASSETS / "classifiers.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    record_path = args.out / "classifiers.json"
     records = json.loads(record_path.read_text()) if record_path.exists() else {}
 
     if args.only in (None, "digits"):
@@ -236,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             epochs=80,
             batch_size=32,
             seed=args.seed,
+            out_dir=args.out,
             learning_rate=2e-3,
             cosine=True,
             augment=_digits_augmenter(),
@@ -252,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                 epochs=4,
                 batch_size=128,
                 seed=args.seed,
+                out_dir=args.out,
             )
             records["mnist"]["split"] = "official 60,000 train / 10,000 t10k test"
         else:

@@ -86,6 +86,20 @@ def test_digits_features_separate_real_from_wrong_data(digits_test):
     )
 
 
+def test_metrics_record_the_extractor_and_its_weights(digits_test):
+    images, _ = digits_test
+    extractor = features.get("digits")
+    feats = extractor.features(images)
+    result = metrics.compute(
+        "fid", real_features=feats[:150], fake_features=feats[150:], extractor=extractor
+    )
+    assert result["extractor"] == "digits"
+    assert result["extractor_fingerprint"] == extractor.fingerprint
+    assert (result["num_real"], result["num_fake"]) == (150, 147)
+    score = metrics.compute("classifier_score", fake_probabilities=extractor.probabilities(images))
+    assert 8.0 < score["classifier_score"] <= 10.0  # measured 8.9 on the test split
+
+
 def test_models_load_once_per_process_and_configs_round_trip():
     first, second = features.get("digits"), features.get("digits")
     assert first.model is second.model
@@ -144,6 +158,18 @@ def test_mnist_classifier_accuracy_on_the_official_test_set():
     ).mean()
     assert accuracy >= 0.985
     assert accuracy == pytest.approx(RECORDS["mnist"]["test_accuracy"], abs=1e-3)
+
+
+def test_training_script_skips_mnist_with_a_message_when_files_are_absent(tmp_path, capsys):
+    assert (
+        script.main(
+            ["--only", "mnist", "--mnist-dir", str(tmp_path / "nope"), "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    assert "mnist: skipped, no MNIST IDX files in" in capsys.readouterr().out
+    assert json.loads((tmp_path / "classifiers.json").read_text()) == {}
+    assert not (tmp_path / "mnist_classifier.keras").exists()
 
 
 def test_idx_reader_round_trip(tmp_path):
