@@ -202,8 +202,9 @@ class HealthMonitor(keras.callbacks.Callback):
 
     - `d_overpowering`: the discriminator's mean logit on real data exceeds that on generated
       data by more than `max_gap` — the generator gets little signal;
-    - `mode_collapse`: the spread of the generated samples (per-feature standard deviation over
-      a fixed batch, averaged) falls below `min_spread` times that of the real data.
+    - `mode_collapse`: the spread of the generator's samples (per-feature standard deviation
+      over a fixed batch, averaged) falls below `min_spread` times that of the real data —
+      checked from epoch `warmup` on (a fresh generator varies little) or once it has varied.
 
     Args:
         run: the run whose model card gets the warnings.
@@ -216,6 +217,7 @@ class HealthMonitor(keras.callbacks.Callback):
         real_std: float | None = None,
         max_gap: float = 10.0,
         min_spread: float = 0.2,
+        warmup: int = 3,
         num: int = 256,
     ) -> None:
         super().__init__()
@@ -223,11 +225,13 @@ class HealthMonitor(keras.callbacks.Callback):
         self.real_std = real_std
         self.max_gap = float(max_gap)
         self.min_spread = float(min_spread)
+        self.warmup = int(warmup)
         self.num = int(num)
         self._active: set[str] = set()
+        self._varied = False
 
-    def check(self, gan, logs) -> dict[str, str]:
-        """The warnings that hold now, as {kind: message}."""
+    def check(self, gan, logs, epoch: int) -> dict[str, str]:
+        """The warnings that hold after `epoch` (1-based), as {kind: message}."""
         found = {}
         gap = float((logs or {}).get("d_real", 0.0)) - float((logs or {}).get("d_fake", 0.0))
         if gap > self.max_gap:
@@ -236,9 +240,11 @@ class HealthMonitor(keras.callbacks.Callback):
                 "gets little signal; lower d_lr, or add a regulariser (r1)"
             )
         if self.real_std:
-            samples = gan.generate(self.num, seed=GRID_SEED + 1)
+            samples = gan.generate(self.num, seed=GRID_SEED + 1, use_ema=False)
             spread = float(np.mean(np.std(samples.reshape(len(samples), -1), axis=0)))
-            if spread < self.min_spread * self.real_std:
+            low = spread < self.min_spread * self.real_std
+            self._varied = self._varied or not low
+            if low and (self._varied or epoch >= self.warmup):
                 found["mode_collapse"] = (
                     f"generated samples vary {spread / self.real_std:.0%} as much as the real "
                     "data: mode collapse suspected; try another loss, a regulariser or a lower lr"
@@ -248,7 +254,7 @@ class HealthMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not _finite(logs):
             return
-        found = self.check(self.model, logs)
+        found = self.check(self.model, logs, epoch + 1)
         new = [kind for kind in found if kind not in self._active]
         self._active = set(found)
         if new:

@@ -28,7 +28,7 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-# ----------------------------------------------------------------------------- runs: train
+# ----------------------------------------------------------------------------- train
 
 
 def _runs_dir(args: argparse.Namespace):
@@ -86,7 +86,8 @@ def resolve_train_config(args: argparse.Namespace):
         changes["regularizer"] = None
     if "ema" in changes and changes["ema"] == 0:
         changes["ema"] = None
-    arch_kwargs = {} if changes.get("arch", config.arch) != config.arch else dict(config.arch_kwargs)
+    same_arch = changes.get("arch", config.arch) == config.arch
+    arch_kwargs = dict(config.arch_kwargs) if same_arch else {}
     arch_kwargs.update(_parse_arch_args(args.arch_arg))
     changes["arch_kwargs"] = arch_kwargs
     return config.replace(**changes)
@@ -115,7 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             if args.epochs is not None:
                 config = config.replace(epochs=args.epochs)
             last = run.latest_checkpoint()
-            print(f"would resume run {run.name!r} in {run.path} from epoch {last[0] if last else 0}")
+            start = last[0] if last else 0
+            print(f"would resume run {run.name!r} in {run.path} from epoch {start}")
             print(config.summary())
             return 0
     else:
@@ -166,7 +168,7 @@ def _duration(seconds) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-# ----------------------------------------------------------------------------- runs: sample, export, list
+# ----------------------------------------------------------------------------- sample, export, list
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -213,7 +215,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         np.savez(buffer, **arrays)
         runs.write_bytes(out, buffer.getvalue())
     else:
-        cols = args.cols or (num_classes if num_classes and num_classes <= 16 and args.label is None else None)
+        per_class = num_classes and num_classes <= 16 and args.label is None
+        cols = args.cols or (num_classes if per_class else None)
         picture = images.grid(images.to_uint8(x), cols=cols) if is_image else images.scatter(x)
         runs.write_bytes(out, images.png_bytes(picture))
     print(f"wrote {args.num} samples of run {run.name!r} (seed {args.seed}) to {out}")
@@ -285,16 +288,34 @@ def _add_train(commands) -> None:
         epilog="example: kgan train --preset digits --name digits",
     )
     run = train.add_argument_group("run")
-    run.add_argument("--preset", metavar="NAME", help="start from a preset: digits, mnist, ring8, grid25")
+    run.add_argument(
+        "--preset", metavar="NAME",
+        help="start from a preset: digits, mnist, ring8, grid25",
+    )
     run.add_argument("--name", help="run name (default: <dataset>-<arch>-<time>)")
     run.add_argument("--resume", metavar="NAME", help="continue run NAME from its last checkpoint")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name")
-    run.add_argument("--dry-run", action="store_true", help="print the resolved configuration; write nothing")
-    run.add_argument("--no-export", action="store_true", help="skip the SavedModel export at the end")
-    run.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    run.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of the same name",
+    )
+    run.add_argument(
+        "--dry-run", action="store_true",
+        help="print the resolved configuration; write nothing",
+    )
+    run.add_argument(
+        "--no-export", action="store_true",
+        help="skip the SavedModel export at the end",
+    )
+    run.add_argument(
+        "--quiet", action="store_true",
+        help="one line per epoch instead of a progress bar",
+    )
     _add_runs_dir(run)
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", help="digits, mnist, ring8, grid25, folder:PATH, a TFDS name, ...")
+    data.add_argument(
+        "--dataset",
+        help="digits, mnist, ring8, grid25, folder:PATH, a TFDS name, ...",
+    )
     data.add_argument("--split", help="split to train on (default: train)")
     data.add_argument("--image-size", type=int, metavar="N", help="resize images to N x N")
     data.add_argument("--channels", type=int, choices=(1, 3), help="force 1 or 3 channels")
@@ -313,7 +334,10 @@ def _add_train(commands) -> None:
     model.add_argument("--regularizer", help="gradient_penalty, r1, r2 or none")
     model.add_argument("--regularizer-weight", type=float, metavar="W")
     model.add_argument("--regularizer-every", type=int, metavar="N", help="apply every N steps")
-    model.add_argument("--n-critic", type=int, metavar="N", help="discriminator steps per generator step")
+    model.add_argument(
+        "--n-critic", type=int, metavar="N",
+        help="discriminator steps per generator step",
+    )
     opt = train.add_argument_group("optimisation (Adam)")
     opt.add_argument("--lr", type=float, help="learning rate of both networks")
     opt.add_argument("--g-lr", type=float, help="generator learning rate")
@@ -322,7 +346,10 @@ def _add_train(commands) -> None:
     opt.add_argument("--beta2", type=float, dest="beta_2")
     opt.add_argument("--lr-decay", type=float, metavar="FRACTION",
                      help="decay both rates linearly to 0 over this final share of training")
-    opt.add_argument("--ema", type=float, metavar="DECAY", help="generator EMA decay (0 turns it off)")
+    opt.add_argument(
+        "--ema", type=float, metavar="DECAY",
+        help="generator EMA decay (0 turns it off)",
+    )
     sched = train.add_argument_group("schedule")
     sched.add_argument("--epochs", type=int, help="epochs in total (with --resume: extend to this)")
     sched.add_argument("--batch-size", type=int)
@@ -344,7 +371,10 @@ def _add_sample(commands) -> None:
     sample.add_argument("name", help="run name")
     sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    sample.add_argument("--out", metavar="FILE", help="FILE.png or FILE.npz (default NAME-samples.png)")
+    sample.add_argument(
+        "--out", metavar="FILE",
+        help="FILE.png or FILE.npz (default NAME-samples.png)",
+    )
     sample.add_argument("--label", type=int, help="class of every sample (conditional runs)")
     sample.add_argument("--truncation", type=float, metavar="T", help="truncate z to [-T, T]")
     sample.add_argument("--cols", type=int, help="grid columns")
@@ -372,7 +402,8 @@ def _add_list(commands) -> None:
     listing = commands.add_parser(
         "list",
         help="list the runs",
-        description="A table of the runs: name, dataset, architecture, loss, epochs, status, metrics.",
+        description="A table of the runs: name, dataset, architecture, loss, epochs, status, "
+        "metrics.",
     )
     _add_runs_dir(listing)
     listing.set_defaults(func=cmd_list)

@@ -240,7 +240,9 @@ class RunConfig:
         found["regularizers"] = regs
         diff = {k: (found[k], v) for k, v in expected.items() if found[k] != v}
         if diff:
-            details = ", ".join(f"{k}: model has {f!r}, config says {e!r}" for k, (f, e) in diff.items())
+            details = ", ".join(
+                f"{k}: model has {f!r}, config says {e!r}" for k, (f, e) in diff.items()
+            )
             raise KganError(f"the model does not match the run configuration ({details})")
 
     def summary(self) -> str:

@@ -19,7 +19,9 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def grid(images: np.ndarray, cols: int | None = None, pad: int = 1, min_cell: int = 32) -> np.ndarray:
+def grid(
+    images: np.ndarray, cols: int | None = None, pad: int = 1, min_cell: int = 32
+) -> np.ndarray:
     """Tiles uint8 images `(N, H, W, C)` into one `(rows*H', cols*W', C)` picture.
 
     Tiny images are enlarged by an integer factor (nearest neighbour) so each cell is at least

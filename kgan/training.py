@@ -2,9 +2,9 @@
 
 A run is reproducible from its seed: the weights come from `keras.utils.set_random_seed(seed)`,
 the GAN's noise is keyed on its saved step counter, and the data order is one seeded stream
-that a resumed run fast-forwards to its epoch. Checkpoints are written at the end of every epoch, so a run
-killed at any moment resumes from its last finished epoch and ends with the same weights as an
-uninterrupted run.
+that a resumed run fast-forwards to its epoch. Checkpoints are written at the end of every
+epoch, so a run killed at any moment resumes from its last finished epoch and ends with the
+same weights as an uninterrupted run.
 
 Example:
     >>> from kgan.config import RunConfig
@@ -35,7 +35,8 @@ _REFERENCE_POINTS = 1_000
 
 
 class TrainingDiverged(KganError):
-    """Training produced non-finite losses; the run is marked failed, its last good checkpoint kept."""
+    """Training produced non-finite losses; the run is marked failed, its last good
+    checkpoint kept."""
 
 
 @dataclasses.dataclass(frozen=True)

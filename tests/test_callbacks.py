@@ -1,4 +1,4 @@
-"""The callbacks that record a run: history, sample grids, checkpoints, model card, non-finite stop."""
+"""The callbacks that record a run: history, grids, checkpoints, model card, health, NaN stop."""
 
 import json
 
@@ -105,13 +105,15 @@ def test_health_monitor_warns_once_per_stretch(tmp_path):
     run = runs.new_run(tmp_path, "h")
     run.update_metadata(status="running")
     gan = tiny_gan()
-    monitor = callbacks.HealthMonitor(run, real_std=0.7)
+    healthy = callbacks.HealthMonitor(run, real_std=0.1)
+    assert healthy.check(gan, {"d_real": 1.0, "d_fake": -1.0}, epoch=5) == {}
+    monitor = callbacks.HealthMonitor(run, real_std=0.7, warmup=2)
     monitor.set_model(gan)
-    assert monitor.check(gan, {"d_real": 1.0, "d_fake": -1.0}) == {}
-    gan.ema_generator.set_weights([np.zeros_like(w) for w in gan.ema_generator.get_weights()])
-    monitor.on_epoch_end(0, {"d_real": 12.0, "d_fake": -1.0})
-    monitor.on_epoch_end(1, {"d_real": 12.0, "d_fake": -1.0})  # still on: no new warning
+    gan.generator.set_weights([np.zeros_like(w) for w in gan.generator.get_weights()])
+    monitor.on_epoch_end(0, {"d_real": 12.0, "d_fake": -1.0})  # no collapse during warm-up
+    monitor.on_epoch_end(1, {"d_real": 12.0, "d_fake": -1.0})  # gap still on: no repeat
     monitor.on_epoch_end(2, {"d_real": float("nan"), "d_fake": 0.0})  # a diverged epoch: skipped
     warnings = run.metadata()["warnings"]
-    assert [(w["epoch"], w["kind"]) for w in warnings] == [(1, "d_overpowering"), (1, "mode_collapse")]
+    kinds = [(w["epoch"], w["kind"]) for w in warnings]
+    assert kinds == [(1, "d_overpowering"), (2, "mode_collapse")]
     assert "13.0 logits" in warnings[0]["message"] and "0%" in warnings[1]["message"]

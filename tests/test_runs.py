@@ -30,7 +30,8 @@ def test_valid_names(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "..", "../x", "a/b", "a\\b", ".hidden", "-x", "a..b", "a b", "A" * 101, "/etc", None]
+    "name",
+    ["", "..", "../x", "a/b", "a\\b", ".hidden", "-x", "a..b", "a b", "A" * 101, "/etc", None],
 )
 def test_invalid_names_are_refused(tmp_path, name):
     with pytest.raises(runs.RunError, match="invalid run name"):
