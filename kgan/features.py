@@ -112,11 +112,20 @@ class FeatureExtractor:
     num_classes: int | None = None
 
     def features(self, images: Any, batch_size: int = 256) -> np.ndarray:
-        """`(N, num_features)` float32 features of `(N, H, W, C)` images in [-1, 1]."""
+        """`(N, num_features)` float32 features of `(N, H, W, C)` images in [-1, 1].
+
+        Example:
+            >>> get("digits").features(np.zeros((5, 8, 8, 1))).shape
+            (5, 64)
+        """
         return self._batched(images, batch_size, want_probabilities=False)
 
     def probabilities(self, images: Any, batch_size: int = 256) -> np.ndarray:
-        """`(N, num_classes)` class probabilities; only for classifier extractors."""
+        """`(N, num_classes)` class probabilities; only for classifier extractors.
+
+        Example:
+            >>> get("mnist").probabilities(images).argmax(1)  # predicted digits
+        """
         if self.num_classes is None:
             raise KganError(
                 f"The {self.name!r} extractor is not a classifier: it has no probabilities"
@@ -172,12 +181,14 @@ class FeatureExtractor:
         if batch_size < 1:
             raise KganError(f"batch_size must be at least 1, got {batch_size}")
         x = self._prepare(images)
-        width = self.num_classes if want_probabilities else self.num_features
-        out = np.empty((len(x), width), dtype=np.float32)
+        parts = []
         for start in range(0, len(x), batch_size):
             feats, probs = self._run(x[start : start + batch_size])
-            out[start : start + batch_size] = _to_numpy(probs if want_probabilities else feats)
-        return out
+            parts.append(_to_numpy(probs if want_probabilities else feats).astype(np.float32))
+        if not parts:
+            width = self.num_classes if want_probabilities else self.num_features
+            return np.zeros((0, width), np.float32)
+        return np.concatenate(parts)
 
 
 class KerasClassifier(FeatureExtractor):

@@ -121,6 +121,21 @@ def test_input_checks_name_the_problem():
         extractor.features(np.full((2, 8, 8, 1), np.nan))
     with pytest.raises(KganError, match=r"\(N, H, W, C\)"):
         extractor.features(np.zeros(64))
+    assert extractor.features(np.zeros((0, 8, 8, 1))).shape == (0, 64)
+
+
+def test_a_classifier_of_ones_own_can_replace_the_shipped_one(tmp_path):
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Dense(5, activation="relu", name="features")(
+        keras.layers.Flatten()(inputs)
+    )
+    outputs = keras.layers.Dense(10, activation="softmax", name="probabilities")(hidden)
+    keras.Model(inputs, outputs).save(tmp_path / "mine.keras")
+    extractor = features.get("digits", path=tmp_path / "mine.keras")
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 8, 8, 1))
+    assert extractor.features(images).shape == (3, 5)
+    assert extractor.probabilities(images).shape == (3, 10)
+    assert extractor.fingerprint != features.get("digits").fingerprint
 
 
 # --------------------------------------------------------------------------- mnist
