@@ -1,9 +1,10 @@
 """Run folders for the dashboard tests, made by kgan's real training code in a few steps.
 
-`fixture_runs(root)` trains tiny runs into `root` once per test session (both dashboard test
-modules share them) and derives the states a dashboard must show from real runs through the
-`kgan.runs` writer API: a failed run carrying health-monitor warnings, a run that is still
-"running" (its pid is this test process, which is alive), and a broken folder.
+`fixture_runs(root)` trains tiny runs into `root` once per test process (both dashboard test
+modules share them). Every run is trained for real, including the unstable one whose health
+monitor raises warnings and the one that diverges and fails; only two states are derived from
+real runs: a run marked "running" through `kgan.runs`' writer API (its pid is this test
+process, which is alive) and a broken folder with a corrupt model card.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-#: name -> what it is; the dashboard tests refer to these names.
 DIGITS = "digits"  # unconditional dcgan on digits, with its SavedModel export
 CONDITIONAL = "digits-cond"  # class-conditional dcgan on digits
-RING = "ring8"  # mlp on the 2-D ring of 8 Gaussians (vector data), with a mode-coverage metric
+RING = "ring8"  # mlp on the 2-D ring of 8 Gaussians (vector data): D overpowers G, so the
+#                 health monitor warns; a mode-coverage metric is recorded
+FAILED = "ring8-diverged"  # learning rate far too high: non-finite losses, status failed
 RUNNING = "digits-live"  # a copy of DIGITS marked as still training
-FAILED = "ring8-failed"  # a copy of RING marked failed, with health-monitor warnings
 BROKEN = "broken"  # a copy of DIGITS whose metadata.json is corrupt
 
-_made: dict[Path, Path] = {}
+_made: set[Path] = set()
 
 
 def _tiny(**options):
@@ -34,49 +35,42 @@ def fixture_runs(root: Path) -> Path:
     root = Path(root)
     if root in _made:
         return root
-    from kgan import runs as runs_lib
     from kgan import toy
     from kgan.dashboard import sampling
-    from kgan.training import train
+    from kgan.training import TrainingDiverged, train
 
-    train(_tiny(dataset="digits", arch="dcgan", arch_kwargs={"width": 16}), root, name=DIGITS, verbose=0)
-    train(
-        _tiny(dataset="digits", arch="dcgan", arch_kwargs={"width": 16}, conditional=True, epochs=1),
-        root,
-        name=CONDITIONAL,
-        export=False,
-        verbose=0,
-    )
-    ring = train(
-        _tiny(dataset="ring8", arch="mlp", latent_dim=8, batch_size=64, steps_per_epoch=5),
-        root,
-        name=RING,
-        export=False,
-        verbose=0,
-    )
+    dcgan = dict(dataset="digits", arch="dcgan", arch_kwargs={"width": 16})
+    train(_tiny(**dcgan), root, name=DIGITS, verbose=0)
+    train(_tiny(**dcgan, conditional=True, epochs=1), root, name=CONDITIONAL, export=False,
+          verbose=0)
+    toy_run = dict(dataset="ring8", arch="mlp", latent_dim=8, batch_size=64, steps_per_epoch=5,
+                   loss="wasserstein", g_lr=1e-4, ema=None)
+    ring = train(_tiny(**toy_run, d_lr=1.0), root, name=RING, export=False, verbose=0)
+    try:
+        train(_tiny(**toy_run, d_lr=1e3, epochs=1), root, name=FAILED, export=False, verbose=0)
+    except TrainingDiverged:
+        pass
+    else:
+        raise AssertionError(f"{FAILED} was meant to diverge")
+
     # A real metric of the real generator, recorded the way `kgan evaluate` records metrics.
     meta = ring.metadata()
     info = sampling.ModelInfo.from_metadata(meta)
-    points = sampling.generate(ring.load_generator(), info, sampling.latents(500, 1, info.latent_dim))
-    coverage = toy.mode_coverage(points, "ring8")
-    ring.record_metric("modes", coverage["modes"], epoch=meta["epochs_done"], step=meta["steps_done"],
-                       num_samples=coverage["num_samples"], feature_extractor=None)
-
-    running = _copy(root, DIGITS, RUNNING)
-    running.mark_running()
-
-    failed = _copy(root, RING, FAILED)
-    failed.update_metadata(
-        warnings=[
-            {"epoch": 1, "kind": "d_overpowering", "message": "D(real) - D(fake) grew past 10"},
-            {"epoch": 2, "kind": "mode_collapse", "message": "samples cover 1 of 8 modes"},
-        ]
+    sampler = sampling.Sampler(ring.load_generator(), info)
+    coverage = toy.mode_coverage(sampler(sampling.latents(500, 1, info.latent_dim)), "ring8")
+    ring.record_metric(
+        "modes",
+        coverage["modes"],
+        epoch=meta["epochs_done"],
+        step=meta["steps_done"],
+        num_samples=coverage["num_samples"],
+        feature_extractor=None,
     )
-    failed.mark_failed("non-finite losses at step 9 (d_loss=nan); the last good checkpoint is kept")
 
+    _copy(root, DIGITS, RUNNING).mark_running()
     broken = _copy(root, DIGITS, BROKEN)
     broken.metadata_path.write_text('{"name": "broken", "status": ', encoding="utf-8")
-    _made[root] = root
+    _made.add(root)
     return root
 
 

@@ -1,4 +1,4 @@
-"""The dashboard (`app.py`) through Streamlit's AppTest, against runs made by the real training code."""
+"""The dashboard (`app.py`) through Streamlit's AppTest, on runs made by the real training code."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def open_app(root: Path, monkeypatch, **params):
 def texts(at) -> str:
     """Everything the page says in text elements, joined."""
     parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "code"):
+    kinds = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error")
+    for kind in (*kinds, "code"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
 
@@ -81,7 +82,8 @@ def test_runs_root_precedence(monkeypatch, tmp_path):
     assert navigation.runs_root(["-q"], tmp_path) == (tmp_path / "saved_models").resolve()
     monkeypatch.setenv("KGAN_RUNS_DIR", str(tmp_path / "env"))
     assert navigation.runs_root([], tmp_path) == (tmp_path / "env").resolve()
-    assert navigation.runs_root(["--runs-dir", str(tmp_path / "flag")], ".") == (tmp_path / "flag").resolve()
+    flag = ["--runs-dir", str(tmp_path / "flag")]
+    assert navigation.runs_root(flag, ".") == (tmp_path / "flag").resolve()
 
 
 def test_zip_folder_skips_links_leaving_it(tmp_path):
@@ -103,7 +105,7 @@ def test_64_digits_samples_well_under_a_second(runs_root):
 
     run = runs_lib.open_run(runs_root, app_runs.DIGITS)
     info = sampling.ModelInfo.from_metadata(run.metadata())
-    sampler = sampling.Sampler(run.load_generator(), info)  # compiled and warmed up, as the app does
+    sampler = sampling.Sampler(run.load_generator(), info)  # compiled and warm, as in the app
     times = []
     for seed in range(3):
         start = time.perf_counter()
@@ -112,7 +114,8 @@ def test_64_digits_samples_well_under_a_second(runs_root):
         times.append(time.perf_counter() - start)
     assert samples.shape == (64, 8, 8, 1) and png.startswith(b"\x89PNG")
     assert min(times) < 0.5, times
-    eager = sampling.generate(run.load_generator(), info, sampling.latents(64, 2, info.latent_dim, 1.0))
+    z = sampling.latents(64, 2, info.latent_dim, 1.0)
+    eager = sampling.generate(run.load_generator(), info, z)
     np.testing.assert_allclose(samples, eager, atol=1e-5)  # the compiled call changes nothing
 
 
@@ -123,7 +126,8 @@ def test_empty_root_says_how_to_train(monkeypatch, tmp_path):
     at = open_app(tmp_path / "nothing-here", monkeypatch)
     page = texts(at)
     assert "There are no runs" in page
-    assert f"kgan train --preset digits --name digits --runs-dir {tmp_path / 'nothing-here'}" in page
+    command = f"kgan train --preset digits --name digits --runs-dir {tmp_path / 'nothing-here'}"
+    assert command in page
     assert not at.dataframe
 
 
@@ -131,7 +135,12 @@ def test_runs_table_lists_every_run_and_the_broken_one(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch)
     table = at.dataframe[0].value
     assert set(table["name"]) == {
-        app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING, app_runs.RUNNING, app_runs.FAILED, app_runs.BROKEN
+        app_runs.DIGITS,
+        app_runs.CONDITIONAL,
+        app_runs.RING,
+        app_runs.FAILED,
+        app_runs.RUNNING,
+        app_runs.BROKEN,
     }
     status = dict(zip(table["name"], table["status"]))
     assert "complete" in status[app_runs.DIGITS]
@@ -143,6 +152,7 @@ def test_runs_table_lists_every_run_and_the_broken_one(runs_root, monkeypatch):
     assert row["modes"] >= 0  # the recorded metric is a column
     page = texts(at)
     assert "cannot be read" in page and "not valid JSON" in page  # the broken run's error
+    assert "this table refreshes every 5 s" in page  # a run is training
     # the broken run cannot be opened or compared
     assert app_runs.BROKEN not in at.selectbox(key="runs_open").options
 
@@ -153,10 +163,11 @@ def test_runs_table_filters_and_sorts(runs_root, monkeypatch):
     assert list(sorted(at.dataframe[0].value["name"])) == [app_runs.RING, app_runs.FAILED]
     at.text_input(key="runs_filter").input("").run()
     at.multiselect(key="runs_status").select("complete").run()
-    assert set(at.dataframe[0].value["name"]) == {app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING}
+    complete = [app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING]
+    assert set(at.dataframe[0].value["name"]) == set(complete)
     at.selectbox(key="runs_sort").select("name").run()
     at.toggle(key="runs_desc").set_value(False).run()
-    assert list(at.dataframe[0].value["name"]) == [app_runs.DIGITS, app_runs.CONDITIONAL, app_runs.RING]
+    assert list(at.dataframe[0].value["name"]) == sorted(complete)
     assert "3 of 6 runs" in texts(at)
 
 
@@ -191,12 +202,18 @@ def test_run_page_shows_curves_and_timeline(runs_root, monkeypatch):
     assert at.image[0].captions[0].startswith("Epoch 0")
 
 
-def test_failed_run_shows_its_reason_warnings_and_metric(runs_root, monkeypatch):
+def test_failed_run_shows_its_reason(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, run=app_runs.FAILED)
-    assert "Training failed: non-finite losses at step 9" in at.error[0].value
+    assert "Training failed: non-finite loss at epoch 1" in at.error[0].value
+    assert "epoch 0 of 1" in texts(at)
+    assert at.image[0].captions[0].startswith("Epoch 0")  # only the grid before training
+
+
+def test_health_warnings_and_metrics(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.RING)
     warnings = [w.value for w in at.warning]
-    assert any("epoch 1 (d_overpowering)" in w for w in warnings)
-    assert any("samples cover 1 of 8 modes" in w for w in warnings)
+    assert any("Health monitor, epoch 1 (d_overpowering)" in w for w in warnings)
+    assert any("discriminator wins" in w for w in warnings)  # the monitor's own message
     assert "Metrics" in texts(at) and "modes" in [m.label for m in at.metric]
 
 
@@ -241,7 +258,8 @@ def test_model_card_and_configuration(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, run=app_runs.RING, section="card")
     card = at.dataframe[0].value
     fields = dict(zip(card["field"], card["value"]))
-    assert fields["Dataset"] == "ring8" and fields["Architecture"] == "mlp" and fields["Latent size"] == "8"
+    assert fields["Dataset"] == "ring8" and fields["Architecture"] == "mlp"
+    assert fields["Latent size"] == "8"
     assert "keras version" in fields
     config = at.dataframe[1].value
     assert dict(zip(config["option"], config["value"]))["steps_per_epoch"] == "5"

@@ -99,8 +99,10 @@ def server(runs_root, tmp_path_factory):
 
 def _images_loaded(page, at_least: int) -> None:
     page.wait_for_function(
-        """n => { const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
-                  return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        """n => {
+            const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+            return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0);
+        }""",
         arg=at_least,
         timeout=TIMEOUT_MS,
     )
@@ -137,7 +139,8 @@ def test_browse_open_a_run_and_draw_samples(server, browser, tmp_path):
 
     # Draw samples, then a new seed.
     page.get_by_text("Sample", exact=True).click()
-    expect(page.get_by_text(re.compile(r"^64 samples · seed 0 · drawn in \d+ ms$"))).to_be_visible()
+    first = page.get_by_text(re.compile(r"^64 samples · seed 0 · drawn in \d+ ms$"))
+    expect(first).to_be_visible()
     _images_loaded(page, 2)  # the grid and the interpolation strip
     assert "section=sample" in page.url
     seed = page.get_by_role("spinbutton", name="Seed", exact=True)
@@ -165,41 +168,53 @@ def test_browse_open_a_run_and_draw_samples(server, browser, tmp_path):
 
 
 def test_a_running_run_refreshes_as_epochs_land(server, browser, runs_root):
-    """A real training process continues a run while the page is open; the page follows it
-    without a reload (the live fragment re-reads the run every few seconds)."""
+    """A real training session continues a run while its page is open; the page follows it to
+    the end without a reload (the live fragments re-read the run every few seconds)."""
+    import keras
     from playwright.sync_api import expect
 
     from kgan import runs as runs_lib
     from kgan.training import train
 
+    class Gate(keras.callbacks.Callback):
+        """Holds the resumed session at the start of its last epoch until the page is open."""
+
+        def __init__(self):
+            super().__init__()
+            self.ready, self.go = threading.Event(), threading.Event()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.ready.set()
+            self.go.wait(timeout=300)
+
     name = "digits-growing"
     shutil.copytree(runs_lib.resolve(runs_root, app_runs.DIGITS), runs_lib.resolve(runs_root, name))
-    runs_lib.open_run(runs_root, name).mark_running()  # this process trains it, below
+    gate, errors = Gate(), []
 
+    def resume():
+        try:
+            train(None, runs_root, name=name, resume=True, epochs=3, export=False, verbose=0,
+                  callbacks=[gate])
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            errors.append(repr(e))
+        finally:
+            gate.ready.set()
+
+    worker = threading.Thread(target=resume)
+    worker.start()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{server}/?view=run&run={name}")
-    expect(page.get_by_text("Still training")).to_be_visible()
-    expect(page.get_by_text("epoch 2 of 2", exact=False)).to_be_visible()
-
-    errors = []
-    worker = threading.Thread(
-        target=lambda: _capture(errors, train, None, runs_root, name=name, resume=True, epochs=3,
-                                export=False, verbose=0)
-    )
-    worker.start()
     try:
+        assert gate.ready.wait(timeout=300) and not errors, errors
+        page.goto(f"{server}/?view=run&run={name}")
+        expect(page.get_by_text("Still training")).to_be_visible()
+        expect(page.get_by_text("epoch 2 of 3", exact=False)).to_be_visible()
+        gate.go.set()  # let the last epoch run
         expect(page.get_by_text("epoch 3 of 3", exact=False)).to_be_visible()
         expect(page.get_by_text("complete", exact=True)).to_be_visible()
         expect(page.get_by_text("Still training")).to_have_count(0)
     finally:
+        gate.go.set()
         worker.join()
         page.close()
     assert not errors, errors
-
-
-def _capture(errors, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except Exception as e:  # noqa: BLE001 - reported by the test
-        errors.append(repr(e))

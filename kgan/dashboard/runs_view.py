@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from kgan import runs as runs_lib
-from kgan.dashboard import data, navigation
+from kgan.dashboard import data, navigation, run_view
 
 
 
@@ -18,8 +18,7 @@ def train_command(root: Path) -> str:
 
 def render_empty(root: Path) -> None:
     st.info(
-        f"There are no runs in `{root}` yet. Train one (a few minutes on a CPU), then reload "
-        "this page:",
+        f"There are no runs in `{root}` yet. Train one, then reload this page:",
         icon=":material/info:",
     )
     st.code(train_command(root), language="bash")
@@ -35,7 +34,19 @@ def render(root: Path, runs: list[runs_lib.Run]) -> None:
     if not runs:
         render_empty(root)
         return
-    frame = data.runs_frame(runs)
+    live = any(run.error is None and run.status == "running" for run in runs)
+    table = st.fragment(run_every=run_view.REFRESH_SECONDS)(_table) if live else _table
+    table(root, live)
+
+
+def _table(root: Path, live: bool) -> None:
+    """The table and its controls; re-run on a timer while some run is training."""
+    if live and st.query_params.get("view", "runs") != "runs":
+        st.rerun()  # a control of this fragment navigated away: redraw the whole page
+    frame = data.runs_frame(runs_lib.list_runs(root))
+    if live:
+        every = run_view.REFRESH_SECONDS
+        st.caption(f"Some runs are training; this table refreshes every {every:g} s.")
 
     broken = frame[frame["status"] == "broken"]
     if not broken.empty:
@@ -71,7 +82,7 @@ def render(root: Path, runs: list[runs_lib.Run]) -> None:
     )
     st.caption(f"{len(shown)} of {len(frame)} runs · click a column header to sort by it")
 
-    names = [r.name for r in data.readable(runs)]
+    names = list(frame.loc[frame["status"] != "broken", "name"])
     if not names:
         return
     open_col, compare_col = st.columns(2)
