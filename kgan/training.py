@@ -197,11 +197,18 @@ def _model_card(name: str, config: RunConfig, spec: DataSpec, gan, steps: int) -
     }
 
 
-def _real_sample(data: tf.data.Dataset, conditional: bool) -> np.ndarray:
+def _real_sample(config: RunConfig) -> np.ndarray:
     """The first `_REFERENCE_POINTS` real examples (for scatter plots and the health monitor)."""
-    if conditional:
-        data = data.map(lambda x, y: x)
-    return np.stack([np.asarray(x) for x in data.take(_REFERENCE_POINTS).as_numpy_iterator()])
+    from kgan import data
+
+    return data.load_arrays(
+        config.dataset,
+        split=config.split,
+        image_size=config.image_size,
+        channels=config.channels,
+        limit=_REFERENCE_POINTS,
+        data_dir=config.data_dir,
+    )
 
 
 def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, real) -> callbacks_lib.SampleGrid:
@@ -294,7 +301,7 @@ def train(
 
     run.mark_running()
     try:
-        real = _real_sample(data, bool(gan.num_classes))
+        real = _real_sample(config)
         real_std = float(np.mean(np.std(real.reshape(len(real), -1), axis=0)))
         grid = _grid_callback(run, config, spec, gan, real)
         run.update_metadata(
