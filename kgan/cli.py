@@ -131,12 +131,19 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(config.summary())
             return 0
 
-    from kgan.training import train
+    from kgan.training import default_name, train
 
+    if args.resume:
+        last = run.latest_checkpoint()
+        print(f"resuming run {run.name!r} in {run.path} after epoch {last[0] if last else 0}")
+        name = args.resume
+    else:
+        name = args.name or default_name(config)
+        print(f"training run {name!r} into {runs.check_new_name(root, name, args.overwrite)}")
     run = train(
         None if args.resume else config,
         root,
-        name=args.resume or args.name,
+        name=name,
         resume=bool(args.resume),
         epochs=args.epochs if args.resume else None,
         overwrite=args.overwrite,

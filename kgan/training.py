@@ -265,7 +265,7 @@ def train(
         if epochs is not None:
             config = config.replace(epochs=epochs)
         config.check_names()
-        name = name or _default_name(config)
+        name = name or default_name(config)
         if runs_lib.check_new_name(root, name, overwrite).is_dir():
             _refuse_if_alive(runs_lib.open_run(root, name))
 
@@ -406,7 +406,8 @@ def _load_checkpoint(path: Path):
         ) from None
 
 
-def _default_name(config: RunConfig) -> str:
+def default_name(config: RunConfig) -> str:
+    """`<dataset>-<arch>-<YYYYmmdd-HHMMSS>`: the name of a run started without one."""
     import datetime
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -414,4 +415,12 @@ def _default_name(config: RunConfig) -> str:
     return f"{dataset.strip('-.')[:40]}-{config.arch}-{stamp}"
 
 
-__all__ = ["DataSpec", "TrainingDiverged", "data_spec", "epoch_batches", "train", "versions"]
+__all__ = [
+    "DataSpec",
+    "TrainingDiverged",
+    "data_spec",
+    "default_name",
+    "epoch_batches",
+    "train",
+    "versions",
+]
