@@ -12,6 +12,7 @@ import pytest
 
 import app_runs
 from kgan.dashboard import navigation, sampling
+from kgan.runs import open_run
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -101,9 +102,8 @@ def test_zip_folder_skips_links_leaving_it(tmp_path):
 
 def test_64_digits_samples_well_under_a_second(runs_root):
     from kgan import images
-    from kgan import runs as runs_lib
 
-    run = runs_lib.open_run(runs_root, app_runs.DIGITS)
+    run = open_run(runs_root, app_runs.DIGITS)
     info = sampling.ModelInfo.from_metadata(run.metadata())
     sampler = sampling.Sampler(run.load_generator(), info)  # compiled and warm, as in the app
     times = []
@@ -277,7 +277,8 @@ def test_compare_puts_runs_side_by_side(runs_root, monkeypatch):
     assert len(at.image) == 3
     table = at.dataframe[0].value
     assert list(table["run"]) == names and table["modes"].notna().sum() == 1
-    assert len(charts(at)) == 5  # d_loss, g_loss, d_real, d_fake, modes
+    metrics = {m for name in names for m in open_run(runs_root, name).metadata()["metrics"]}
+    assert len(charts(at)) == 4 + len(metrics)  # d_loss, g_loss, d_real, d_fake, each metric
     at.number_input(key="compare_seed").set_value(5).run()
     assert not at.exception
 

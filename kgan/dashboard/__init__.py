@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+_settled = False
+
 
 def render(root: Path) -> None:
     """Draws the page for the runs under `root` (one Streamlit script run)."""
@@ -26,6 +28,10 @@ def render(root: Path) -> None:
     from kgan import runs as runs_lib
     from kgan.dashboard import compare_view, data, navigation, run_view, runs_view
 
+    global _settled
+    if not _settled:  # once per server process, after the heavy imports above
+        data.settle()
+        _settled = True
     st.set_page_config(page_title="kgan runs", page_icon=":material/grid_view:", layout="wide")
     runs = runs_lib.list_runs(root)
     known = [run.name for run in data.readable(runs)]

@@ -197,7 +197,31 @@ def sample(root: Path, run: runs_lib.Run) -> None:
     except ValueError as e:
         st.error(str(e))
         return
-    key = run.name
+    # Each part is a fragment: moving one of its controls redraws only that part.
+    st.fragment(_samples)(root, run, version, info)
+    st.subheader("Latent interpolation")
+    st.caption("Samples along the spherical path (slerp) between the first latents of two seeds.")
+    st.fragment(_interpolation)(root, run, version, info)
+
+    st.subheader("SavedModel")
+    if run.has_export:
+        st.download_button(
+            "Download SavedModel (.zip)",
+            lambda: data.export_zip(str(root), run.name),
+            file_name=f"{run.name}-savedmodel.zip",
+            mime="application/zip",
+            key="export_download",
+            on_click="ignore",
+        )
+        st.caption(
+            "Signatures `serving_default` (z → samples) and `sample` (num, seed → samples); "
+            "serve it with TF Serving or load it with `tf.saved_model.load`."
+        )
+    else:
+        st.caption(f"No SavedModel export yet; write one with `kgan export {run.name}`.")
+
+
+def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.ModelInfo) -> None:
     controls = st.columns([2, 1, 2, 2])
     default_num = 64 if info.kind == "image" else 256
     num = controls[0].slider(
@@ -205,7 +229,7 @@ def sample(root: Path, run: runs_lib.Run) -> None:
     )
     seed = controls[1].number_input("Seed", 0, 2**31 - 1, 0, step=1, key="sample_seed")
     truncation = _truncation(controls[2], "sample")
-    label = _class_choice(controls[3], info, key)
+    label = _class_choice(controls[3], info, run.name)
     try:
         cols = sampling.grid_columns(info, int(num), label)
         drawn = data.draw(
@@ -229,35 +253,25 @@ def sample(root: Path, run: runs_lib.Run) -> None:
         file_name=f"{run.name}-seed{seed}-n{num}.png",
         mime="image/png",
         key="sample_download",
+        on_click="ignore",
     )
 
-    st.subheader("Latent interpolation")
-    st.caption("Samples along the spherical path (slerp) between the first latents of two seeds.")
-    cols = st.columns(4)
+
+def _interpolation(root: Path, run: runs_lib.Run, version: tuple, info) -> None:
+    cols = st.columns([1, 1, 2, 2, 2])
     seed_a = cols[0].number_input("From seed", 0, 2**31 - 1, 0, key="interp_a")
     seed_b = cols[1].number_input("To seed", 0, 2**31 - 1, 1, key="interp_b")
     steps = cols[2].slider("Steps", 3, 16, 8, key="interp_steps")
-    interp_label = _class_choice(cols[3], info, f"{key}_interp", allow_all=False)
-    strip = data.interpolate(
-        str(root), run.name, version, int(seed_a), int(seed_b), int(steps), truncation, interp_label
-    )
+    truncation = _truncation(cols[3], "interp")
+    label = _class_choice(cols[4], info, f"{run.name}_interp", allow_all=False)
+    try:
+        strip = data.interpolate(
+            str(root), run.name, version, int(seed_a), int(seed_b), int(steps), truncation, label
+        )
+    except (runs_lib.RunError, ValueError) as e:
+        st.error(str(e))
+        return
     _show(strip, info, width=None if info.kind == "image" else 420, path=True)
-
-    st.subheader("SavedModel")
-    if run.has_export:
-        st.download_button(
-            "Download SavedModel (.zip)",
-            lambda: data.export_zip(str(root), run.name),
-            file_name=f"{run.name}-savedmodel.zip",
-            mime="application/zip",
-            key="export_download",
-        )
-        st.caption(
-            "Signatures `serving_default` (z → samples) and `sample` (num, seed → samples); "
-            "serve it with TF Serving or load it with `tf.saved_model.load`."
-        )
-    else:
-        st.caption(f"No SavedModel export yet; write one with `kgan export {run.name}`.")
 
 
 def _truncation(column, key: str) -> float | None:
