@@ -128,6 +128,26 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     assert resumed.metadata()["training_time_s"] >= resumed.history()[0]["time"]
 
 
+class CrashAt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 2:
+            raise RuntimeError("power cut")
+
+
+def test_a_run_that_dies_in_its_first_epoch_restarts_identically(tmp_path):
+    config = tiny(epochs=1, n_critic=1, regularizer=None)
+    with pytest.raises(RuntimeError, match="power cut"):
+        training.train(config, tmp_path, name="r", export=False, verbose=0, callbacks=[CrashAt()])
+    crashed = runs.open_run(tmp_path, "r")
+    assert crashed.status == "failed" and crashed.reason == "RuntimeError: power cut"
+    assert crashed.checkpoints() == []
+    resumed = training.train(None, tmp_path, name="r", resume=True, export=False, verbose=0)
+    full = training.train(config, tmp_path, name="full", export=False, verbose=0)
+    assert losses(resumed) == losses(full)
+    for (name, have), (_, want) in zip(state(resumed), state(full)):
+        np.testing.assert_array_equal(have, want, err_msg=name)
+
+
 def test_resume_extends_a_finished_run(tmp_path):
     config = tiny(lr_decay=0.0, epochs=1, n_critic=1, regularizer=None)
     training.train(config, tmp_path, name="r", export=False, verbose=0)
