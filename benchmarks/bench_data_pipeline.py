@@ -24,7 +24,6 @@ import statistics
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import kgan
@@ -97,13 +96,17 @@ def main() -> None:
         ),
         "memory-tfdata": (build_gan(info.shape, args), dict(x=lean, shuffle=False)),
     }
-    cold = {name: timed_fit(gan, 1, **kw) for name, (gan, kw) in variants.items()}
+    cold = {}
+    for name, (gan, kw) in variants.items():
+        cold[name] = timed_fit(gan, 1, **kw)
+        print(f"warm-up {name}: {cold[name]:.1f} s", flush=True)
     rates: dict[str, list[float]] = {name: [] for name in variants}
     order = list(variants)
     for round_ in range(args.rounds):
         for name in order if round_ % 2 == 0 else order[::-1]:
             gan, kw = variants[name]
             rates[name].append(epochs * steps / timed_fit(gan, epochs, **kw))
+            print(f"round {round_ + 1} {name}: {rates[name][-1]:.2f} steps/s", flush=True)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     baseline = max((n for n in medians if n != "pipeline"), key=medians.get)
     paired = statistics.median(p / m for p, m in zip(rates["pipeline"], rates[baseline]))
