@@ -13,7 +13,10 @@ __version__ = "0.1.0"
 
 # Imported on first use: they pull in tensorflow-datasets, scipy or PIL, which `import kgan`
 # alone should not pay for.
-_LAZY = ("data", "metrics", "features", "runs", "training", "export", "callbacks", "presets")
+_LAZY = (
+    "data", "metrics", "features", "evaluation", "runs", "training", "export", "callbacks",
+    "presets",
+)
 
 
 def __getattr__(name: str):

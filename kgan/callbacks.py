@@ -1,9 +1,10 @@
 """Keras callbacks that record a training run into its run folder (see `kgan.runs`).
 
 Each callback does one thing; `run_callbacks` returns them in the order they must run at the
-end of an epoch: stop on non-finite losses, history, sample grid, checkpoint, model card. A
-metric callback (e.g. FID) goes before them and adds its value to the epoch's `logs`, so the
-history records it; it can also call `run.record_metric(...)` for the model card.
+end of an epoch: stop on non-finite losses, history, sample grid, checkpoint, model card,
+health monitor. The metric callback (`EvaluateEvery`) goes before them and adds its values to
+the epoch's `logs`, so the history, the progress bar and `TensorBoardWriter` show them; it
+records them in the run's `metrics.jsonl` and model card too.
 
 Example:
     >>> run = kgan.runs.new_run("saved_models", "ring8-test")
@@ -129,16 +130,19 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = int(seed)
         self.reference = reference
 
-    def write(self, gan, epoch: int) -> None:
-        """Writes the grid of `gan` for `epoch` (0: before training)."""
+    def picture(self, gan) -> np.ndarray:
+        """The grid of `gan` as a `(H, W, C)` uint8 picture."""
         labels = None
         if gan.num_classes and self.cols:
             labels = (np.arange(self.num) % self.cols).astype(np.int32)
         samples = gan.generate(self.num, seed=self.seed, labels=labels)
         if len(gan.data_shape) == 3:
-            picture = images_lib.grid(images_lib.to_uint8(samples), cols=self.cols)
-        else:
-            picture = images_lib.scatter(samples, self.reference)
+            return images_lib.grid(images_lib.to_uint8(samples), cols=self.cols)
+        return images_lib.scatter(samples, self.reference)
+
+    def write(self, gan, epoch: int) -> None:
+        """Writes the grid of `gan` for `epoch` (0: before training)."""
+        picture = self.picture(gan)
         runs_lib.write_bytes(self.run.sample_path(epoch), images_lib.png_bytes(picture))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -196,98 +200,380 @@ class ModelCard(keras.callbacks.Callback):
         )
 
 
-class HealthMonitor(keras.callbacks.Callback):
-    """Adds warnings `{epoch, kind, message}` to the model card's `warnings` list when a
-    known failure pattern begins (each kind once per stretch of epochs in which it holds):
+class EvaluateEvery(keras.callbacks.Callback):
+    """Measures the sampling generator (EMA weights when on) every `every` epochs and after
+    the last: `num` samples from a fixed latent seed through `evaluator`
+    (`kgan.evaluation.Evaluator`). The numbers join the epoch's logs (so the progress bar and
+    `history.jsonl` show them) and the run's `metrics.jsonl` and model card, with the sample
+    counts and the feature space.
 
-    - `d_overpowering`: the discriminator's mean logit on real data exceeds that on generated
-      data by more than `max_gap` — the generator gets little signal;
-    - `mode_collapse`: the spread of the generator's samples (per-feature standard deviation
-      over a fixed batch, averaged) falls below `min_spread` times that of the real data —
-      checked from epoch `warmup` on (a fresh generator varies little) or once it has varied.
+    When no metric applies (image data without a feature extractor) it prints a note once
+    and does nothing. Place it before the recorders.
 
-    Args:
-        run: the run whose model card gets the warnings.
-        real_std: the real data's mean per-feature standard deviation (None skips that check).
+    Example:
+        >>> evaluator = kgan.evaluation.Evaluator("digits")
+        >>> gan.fit(data, epochs=60, callbacks=[EvaluateEvery(run, evaluator, every=5),
+        ...                                     *run_callbacks(run, grid)])
     """
 
     def __init__(
         self,
         run: runs_lib.Run,
-        real_std: float | None = None,
-        max_gap: float = 10.0,
-        min_spread: float = 0.2,
-        warmup: int = 3,
-        num: int = 256,
+        evaluator,
+        every: int = 5,
+        num: int = 1000,
+        metrics=None,
+        seed: int | None = None,
+        options: dict | None = None,
+        verbose: bool = True,
     ) -> None:
         super().__init__()
+        from kgan import evaluation
+
+        if int(every) < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
         self.run = run
-        self.real_std = real_std
+        self.evaluator = evaluator
+        self.every = int(every)
+        self.num = int(num)
+        self.metrics = metrics
+        self.seed = evaluation.EVAL_SEED if seed is None else int(seed)
+        self.options = evaluation.TRAINING_OPTIONS if options is None else options
+        self.verbose = verbose
+        self.note: str | None = None
+
+    def on_train_begin(self, logs=None):
+        if self.metrics is None:
+            self.metrics = self.evaluator.default_metrics(training=True)
+        if not self.metrics:
+            self.note = f"no metrics during training: {self.evaluator.why_not()}"
+            if self.verbose:
+                print(f"kgan: note: {self.note}", flush=True)
+            return
+        self.metrics = self.evaluator.check(self.metrics)
+        if any(m in ("fid", "kid", "pr", "memorisation") for m in self.metrics):
+            self.evaluator.reference()  # the real statistics, before the first epoch's clock
+
+    def on_epoch_end(self, epoch, logs=None):
+        from kgan import evaluation
+
+        done = epoch + 1
+        last = done == (self.params or {}).get("epochs")
+        if not self.metrics or not _finite(logs) or (done % self.every and not last):
+            return
+        samples = self.model.generate(self.num, seed=self.seed)
+        results = self.evaluator.measure(samples, self.metrics, options=self.options)
+        if logs is not None:
+            logs.update(evaluation.scalars(results))
+        evaluation.record(self.run, results, epoch=done, step=_step(self.model))
+
+
+class TensorBoardWriter(keras.callbacks.Callback):
+    """Writes TensorBoard event files under `run.tensorboard_dir`: every epoch's logged
+    numbers (losses, D outputs, regularisers, metrics) as scalars and the sample grid as an
+    image, at step = epoch (as in `history.jsonl` and `samples/epoch-NNNN.png`).
+
+    Written with TensorFlow's own summary ops, so the `tensorboard` package is only needed to
+    view them: `tensorboard --logdir saved_models/NAME/tensorboard`.
+    """
+
+    def __init__(self, run: runs_lib.Run, grid: SampleGrid | None = None) -> None:
+        super().__init__()
+        self.run = run
+        self.grid = grid
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        self._writer = tf.summary.create_file_writer(str(self.run.tensorboard_dir))
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+
+        def metadata(plugin):
+            return summary_pb2.SummaryMetadata(
+                plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
+            )
+
+        if self._writer is None:
+            self.on_train_begin()
+        with self._writer.as_default(step=epoch + 1):
+            for key, value in (logs or {}).items():
+                if np.ndim(value) == 0 and _finite({key: value}):
+                    tf.summary.write(key, tf.constant(float(value), tf.float32),
+                                     metadata=metadata("scalars"))
+            if self.grid is not None and _finite(logs):
+                picture = self.grid.picture(self.model)
+                h, w = picture.shape[:2]
+                png = images_lib.png_bytes(picture)
+                tf.summary.write("samples", tf.constant([str(w), str(h), png]),
+                                 metadata=metadata("images"))
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+HEALTH_ACTIONS = ("warn", "stop", "rollback")
+
+
+def _diversity(x: np.ndarray) -> dict[str, float]:
+    """Spread (mean per-feature standard deviation) and median nearest-neighbour distance."""
+    from kgan import metrics
+
+    return {
+        "spread": float(np.mean(np.std(x, axis=0))),
+        "neighbour": float(np.median(metrics.knn_radii(x, 1))),
+    }
+
+
+class HealthMonitor(keras.callbacks.Callback):
+    """Watches every epoch for known failure patterns; warns, and stops or rolls back on request.
+
+    Patterns (the warning's `kind`):
+
+    - `non_finite`: the epoch's logs hold a NaN or an infinity (`StopOnNonFinite` has stopped
+      training at the first bad batch);
+    - `divergence`: for `patience` epochs in a row the discriminator's loss stays below
+      `d_loss_floor` while the generator's loss climbs — the discriminator has won and the
+      generator is not coming back (not checked for the unbounded `wasserstein` loss);
+    - `mode_collapse`: the raw generator's samples (a fixed batch of `num`) are far less
+      diverse than as many real examples in feature space: their spread (mean per-feature
+      standard deviation) is below `min_spread` of the real data's, or their median distance
+      to their nearest neighbour is below `min_neighbour` of the real data's (many samples are
+      near-duplicates) — from epoch `warmup` on (a fresh generator varies little) or once it
+      has been diverse;
+    - `d_overpowering`: D(real) - D(fake) exceeds `max_gap` logits (an early sign only).
+
+    When a pattern begins (each kind once per stretch of epochs in which it holds) the monitor
+    prints `kgan: warning: ...` and appends `{epoch, kind, message}` to the model card's
+    `warnings`. With `on_warning="stop"` a pattern of `act_on` stops training after the
+    epoch; with `"rollback"` it also restores the weights and optimizer state of the last
+    epoch without such a pattern and writes them as the run's checkpoint and generator, so the
+    run ends (and `--resume` continues) from there. `reason` then says what happened.
+
+    Args:
+        run: the run whose model card gets the warnings.
+        reference: real data in the feature space (rows), or None to skip `mode_collapse`.
+        embed: maps generated samples to that space (None: the flattened samples).
+
+    Example:
+        >>> monitor = HealthMonitor(run, real_features, evaluator.features, on_warning="stop")
+    """
+
+    def __init__(
+        self,
+        run: runs_lib.Run,
+        reference: np.ndarray | None = None,
+        embed=None,
+        on_warning: str = "warn",
+        *,
+        act_on: tuple[str, ...] = ("non_finite", "divergence", "mode_collapse"),
+        max_gap: float = 10.0,
+        min_spread: float = 0.2,
+        min_neighbour: float = 0.1,
+        d_loss_floor: float = 0.05,
+        patience: int = 3,
+        warmup: int = 3,
+        num: int = 512,
+        verbose: bool = True,
+    ) -> None:
+        super().__init__()
+        if on_warning not in HEALTH_ACTIONS:
+            raise ValueError(
+                f"on_warning must be one of {', '.join(HEALTH_ACTIONS)}, got {on_warning!r}"
+            )
+        self.run = run
+        self.embed = embed
+        self.on_warning = on_warning
+        self.act_on = tuple(act_on)
         self.max_gap = float(max_gap)
         self.min_spread = float(min_spread)
+        self.min_neighbour = float(min_neighbour)
+        self.d_loss_floor = float(d_loss_floor)
+        self.patience = int(patience)
         self.warmup = int(warmup)
         self.num = int(num)
+        self.verbose = verbose
+        self.reference = None
+        if reference is not None:
+            reference = np.asarray(reference, np.float64).reshape(len(reference), -1)
+            self.reference = reference[: self.num]
+            self.real_diversity = _diversity(self.reference)
+        self.reason: str | None = None
+        self.rolled_back_to: int | None = None
         self._active: set[str] = set()
         self._varied = False
+        self._losses: list[tuple[float, float]] = []
+        self._good: tuple[int, list[np.ndarray]] | None = None
+
+    # -- the checks
 
     def check(self, gan, logs, epoch: int) -> dict[str, str]:
-        """The warnings that hold after `epoch` (1-based), as {kind: message}."""
+        """The patterns that hold after `epoch` (1-based), as {kind: message}."""
+        logs = logs or {}
+        bad = _non_finite_keys(logs)
+        if bad:
+            values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
+            return {
+                "non_finite": f"non-finite values ({values}): training diverged; lower the "
+                "learning rates, add a regulariser (r1) or use another loss"
+            }
         found = {}
-        gap = float((logs or {}).get("d_real", 0.0)) - float((logs or {}).get("d_fake", 0.0))
+        gap = float(logs.get("d_real", 0.0)) - float(logs.get("d_fake", 0.0))
         if gap > self.max_gap:
             found["d_overpowering"] = (
                 f"D(real) - D(fake) = {gap:.1f} logits: the discriminator wins and the generator "
                 "gets little signal; lower d_lr, or add a regulariser (r1)"
             )
-        if self.real_std:
-            samples = gan.generate(self.num, seed=GRID_SEED + 1, use_ema=False)
-            spread = float(np.mean(np.std(samples.reshape(len(samples), -1), axis=0)))
-            low = spread < self.min_spread * self.real_std
-            self._varied = self._varied or not low
-            if low and (self._varied or epoch >= self.warmup):
-                found["mode_collapse"] = (
-                    f"generated samples vary {spread / self.real_std:.0%} as much as the real "
-                    "data: mode collapse suspected; try another loss, a regulariser or a lower lr"
-                )
+        divergence = self._divergence(gan, logs)
+        if divergence:
+            found["divergence"] = divergence
+        if self.reference is not None:
+            collapse = self._collapse(gan, epoch)
+            if collapse:
+                found["mode_collapse"] = collapse
         return found
 
+    def _divergence(self, gan, logs) -> str | None:
+        if "d_loss" not in logs or "g_loss" not in logs:
+            return None
+        self._losses.append((float(logs["d_loss"]), float(logs["g_loss"])))
+        if getattr(getattr(gan, "gan_loss", None), "name", None) == "wasserstein":
+            return None
+        recent = self._losses[-self.patience :]
+        if len(recent) < self.patience or self.patience < 2:
+            return None
+        d_low = all(d < self.d_loss_floor for d, _ in recent)
+        g_climbs = all(b[1] > a[1] for a, b in zip(recent, recent[1:]))
+        if not (d_low and g_climbs):
+            return None
+        return (
+            f"for {self.patience} epochs the discriminator loss stayed below "
+            f"{self.d_loss_floor:g} (now {recent[-1][0]:.3g}) while the generator loss climbed "
+            f"from {recent[0][1]:.3g} to {recent[-1][1]:.3g}: training diverged; lower d_lr, "
+            "add a regulariser (r1) or use the hinge or nonsaturating loss"
+        )
+
+    def diversity(self, gan) -> dict[str, float]:
+        """The raw generator's `spread` and `neighbour` distance relative to as many real
+        examples (1: as diverse as the real data)."""
+        samples = gan.generate(len(self.reference), seed=GRID_SEED + 1, use_ema=False)
+        fake = self.embed(samples) if self.embed is not None else samples
+        fake = np.asarray(fake, np.float64).reshape(len(fake), -1)
+        if not np.all(np.isfinite(fake)):
+            return {"spread": 0.0, "neighbour": 0.0}
+        found = _diversity(fake)
+        return {k: found[k] / max(self.real_diversity[k], 1e-12) for k in found}
+
+    def _collapse(self, gan, epoch: int) -> str | None:
+        found = self.diversity(gan)
+        low_spread = found["spread"] < self.min_spread
+        low_neighbour = found["neighbour"] < self.min_neighbour
+        low = low_spread or low_neighbour
+        self._varied = self._varied or not low
+        if not low or not (self._varied or epoch >= self.warmup):
+            return None
+        if low_spread:
+            what = f"generated samples vary {found['spread']:.0%} as much as the real data"
+        else:
+            what = (
+                f"generated samples lie {found['neighbour']:.0%} as far from their nearest "
+                "neighbour as real examples do (many are near-duplicates)"
+            )
+        return f"{what}: mode collapse; try another loss, a regulariser (r1) or a lower lr"
+
+    # -- acting on them
+
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):
-            return
-        found = self.check(self.model, logs, epoch + 1)
+        done = epoch + 1
+        found = self.check(self.model, logs, done)
         new = [kind for kind in found if kind not in self._active]
         self._active = set(found)
         if new:
+            for kind in new:
+                if self.verbose:
+                    print(f"kgan: warning: epoch {done}: {kind}: {found[kind]}", flush=True)
             warnings = list(self.run.metadata().get("warnings") or [])
-            warnings += [{"epoch": epoch + 1, "kind": k, "message": found[k]} for k in new]
+            warnings += [{"epoch": done, "kind": k, "message": found[k]} for k in new]
             self.run.update_metadata(warnings=warnings)
+        serious = [kind for kind in found if kind in self.act_on]
+        if not serious:
+            if self.on_warning == "rollback":
+                self._good = (done, [np.array(v) for v in self._state()])
+            return
+        if self.on_warning == "warn" or self.reason is not None:
+            return
+        self.model.stop_training = True
+        what = f"health monitor: {serious[0]} at epoch {done} ({found[serious[0]]})"
+        if self.on_warning == "stop":
+            self.reason = f"{what}; stopped (on_warning='stop')"
+        elif self._good is None:
+            self.reason = f"{what}; stopped: no earlier epoch was free of warnings to roll back to"
+        else:
+            self._rollback()
+            self.reason = (
+                f"{what}; rolled back to epoch {self.rolled_back_to}, the last epoch without "
+                "warnings (its checkpoint and generator are the run's)"
+            )
+        if self.verbose:
+            print(f"kgan: {self.reason}", flush=True)
+
+    def _state(self) -> list:
+        gan = self.model
+        found, seen = [], set()
+        for v in [*gan.variables, *gan.d_optimizer.variables, *gan.g_optimizer.variables]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                found.append(v)
+        return found
+
+    def _rollback(self) -> None:
+        epoch, values = self._good
+        for variable, value in zip(self._state(), values):
+            variable.assign(value)
+        gan = self.model
+        save(gan.sampler, self.run.generator_path)
+        save(gan, self.run.checkpoint_path(epoch))
+        for e, path in self.run.checkpoints():
+            if e > epoch:
+                os.unlink(path)
+        self.run.update_metadata(epochs_done=epoch, steps_done=_step(gan))
+        self.rolled_back_to = epoch
 
 
 def run_callbacks(
     run: runs_lib.Run,
     grid: SampleGrid,
     time_offset: float = 0.0,
-    real_std: float | None = None,
+    monitor: HealthMonitor | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks that record a run, in order: [StopOnNonFinite, HistoryWriter, SampleGrid,
-    Checkpoint, ModelCard, HealthMonitor]."""
+    Checkpoint, ModelCard, HealthMonitor] (`monitor`, default one watching the losses only)."""
     return [
         StopOnNonFinite(),
         HistoryWriter(run, time_offset),
         grid,
         Checkpoint(run),
         ModelCard(run),
-        HealthMonitor(run, real_std),
+        monitor if monitor is not None else HealthMonitor(run),
     ]
 
 
 __all__ = [
     "Checkpoint",
+    "EvaluateEvery",
+    "HEALTH_ACTIONS",
     "HealthMonitor",
     "HistoryWriter",
     "ModelCard",
     "SampleGrid",
     "StopOnNonFinite",
+    "TensorBoardWriter",
     "run_callbacks",
     "save",
 ]

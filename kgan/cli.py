@@ -8,6 +8,7 @@ Example:
     $ kgan train --preset digits --name digits
     $ kgan list
     $ kgan sample digits --num 64 --seed 0 --out digits.png
+    $ kgan evaluate digits --metrics fid,kid,pr,memorisation --num 5000
     $ kgan export digits
     $ kgan data prepare mnist --from ../shared/data/mnist --data-dir /tmp/tfds
 """
@@ -68,7 +69,8 @@ _TRAIN_FIELDS = (
     "dataset", "split", "image_size", "channels", "conditional", "data_dir", "arch",
     "latent_dim", "loss", "regularizer", "regularizer_weight", "regularizer_every", "n_critic",
     "g_lr", "d_lr", "beta_1", "beta_2", "lr_decay", "ema", "batch_size", "epochs",
-    "steps_per_epoch", "steps_per_execution", "seed", "grid_size",
+    "steps_per_epoch", "steps_per_execution", "seed", "grid_size", "eval_every", "eval_num",
+    "on_warning", "tensorboard",
 )
 
 
@@ -242,6 +244,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from kgan import evaluation, runs
+
+    run = runs.open_run(_runs_dir(args), args.name)
+    extractor = args.extractor or "auto"
+    results = evaluation.evaluate(
+        run,
+        args.metrics,
+        args.num,
+        extractor=extractor,
+        seed=args.seed,
+        reference_num=args.reference_num,
+        progress=not args.quiet,
+    )
+    first = next(iter(results.values()))
+    space = first.get("extractor") or "-"
+    print(f"run {run.name!r}: {args.num} samples (seed {args.seed}) vs real training data, "
+          f"features: {space}")
+    for name, value in evaluation.scalars(results).items():
+        print(f"  {name:<18} {value:.5g}")
+    print(f"recorded in {run.metrics_path} and the model card")
+    return 0
+
+
 def _format_metrics(metrics: dict) -> str:
     parts = []
     for key, value in (metrics or {}).items():
@@ -364,6 +390,26 @@ def _add_train(commands) -> None:
     sched.add_argument("--steps-per-execution", type=int, metavar="N")
     sched.add_argument("--seed", type=int)
     sched.add_argument("--grid-size", type=int, metavar="N", help="sample grid of N x N per epoch")
+    watch = train.add_argument_group("monitoring")
+    watch.add_argument(
+        "--eval-every", type=int, metavar="N",
+        help="FID, KID, precision/recall (toy data: mode coverage) of the EMA generator every "
+        "N epochs and after the last; 0 turns it off (presets: digits 5, mnist 1)",
+    )
+    watch.add_argument(
+        "--eval-num", type=int, metavar="N",
+        help="generated samples per measurement and for the final memorisation audit "
+        "(default 1000)",
+    )
+    watch.add_argument(
+        "--on-warning", choices=("warn", "stop", "rollback"),
+        help="when the health monitor sees divergence or mode collapse: warn (default), stop "
+        "training, or roll back to the last epoch without warnings and stop",
+    )
+    watch.add_argument(
+        "--tensorboard", action="store_const", const=True,
+        help="also write TensorBoard scalars and sample images to RUNS_DIR/NAME/tensorboard/",
+    )
     train.set_defaults(func=cmd_train)
 
 
@@ -405,6 +451,38 @@ def _add_export(commands) -> None:
     export.set_defaults(func=cmd_export)
 
 
+def _add_evaluate(commands) -> None:
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure a trained run: FID, KID, precision/recall, memorisation",
+        description="Measure run NAME's sampling generator (EMA weights when on) against its "
+        "real training data, in the dataset's feature space (kgan's digits or MNIST "
+        "classifier; --extractor inception for other images), and record the results in the "
+        "run's metrics.jsonl and model card. Toy 2-D mixtures get mode coverage.",
+        epilog="example: kgan evaluate digits --metrics fid,kid,pr,memorisation --num 5000",
+    )
+    evaluate.add_argument("name", help="run name")
+    evaluate.add_argument(
+        "--metrics", metavar="LIST",
+        help="comma-separated: fid, kid, pr, memorisation, classifier_score, mode_coverage "
+        "(default: fid,kid,pr,memorisation; toy data: mode_coverage)",
+    )
+    evaluate.add_argument("--num", type=int, default=5000,
+                          help="generated samples (default 5000)")
+    evaluate.add_argument("--seed", type=int, default=2, help="latent seed (default 2)")
+    evaluate.add_argument(
+        "--extractor", metavar="NAME",
+        help="feature extractor: digits, mnist or inception (default: the dataset's own)",
+    )
+    evaluate.add_argument(
+        "--reference-num", type=int, default=10_000, metavar="N",
+        help="real training examples to compare with (default 10000, or all if fewer)",
+    )
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_runs_dir(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+
 def _add_list(commands) -> None:
     listing = commands.add_parser(
         "list",
@@ -428,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_sample(commands)
     _add_export(commands)
+    _add_evaluate(commands)
     _add_list(commands)
 
     data = commands.add_parser("data", help="prepare datasets")

@@ -49,6 +49,14 @@ class RunConfig:
         seed: seeds the weights, the data order and all training noise.
         grid_size: the per-epoch sample grid is grid_size x grid_size (conditional image runs
         use one column per class instead).
+    Monitoring (see `kgan.evaluation` and `kgan.callbacks`):
+        eval_every: measure the EMA generator every N epochs and after the last — FID, KID and
+        precision/recall in the dataset's feature space, mode coverage for the toy mixtures
+        (0: off); eval_num: generated samples per measurement and for the memorisation audit
+        at the end of training.
+        on_warning: what the health monitor does when training diverges or collapses:
+        "warn", "stop", or "rollback" (to the last epoch without warnings, then stop).
+        tensorboard: also write TensorBoard event files into the run folder.
     """
 
     dataset: str = "digits"
@@ -77,6 +85,10 @@ class RunConfig:
     steps_per_execution: int = 1
     seed: int = 0
     grid_size: int = 8
+    eval_every: int = 0
+    eval_num: int = 1000
+    on_warning: str = "warn"
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -107,6 +119,16 @@ class RunConfig:
             problems.append(f"arch_kwargs must be a dict, got {self.arch_kwargs!r}")
         if not isinstance(self.seed, int):
             problems.append(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.eval_every, int) or self.eval_every < 0:
+            problems.append(f"eval_every must be an integer >= 0 (0: off), got {self.eval_every!r}")
+        if not isinstance(self.eval_num, int) or self.eval_num < 10:
+            problems.append(f"eval_num must be an integer >= 10, got {self.eval_num!r}")
+        if self.on_warning not in ("warn", "stop", "rollback"):
+            problems.append(
+                f"on_warning must be warn, stop or rollback, got {self.on_warning!r}"
+            )
+        if not isinstance(self.tensorboard, bool):
+            problems.append(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if problems:
             raise KganError("; ".join(problems))
 

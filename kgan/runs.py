@@ -42,6 +42,8 @@ Layout of `ROOT/NAME/` (ROOT defaults to `$KGAN_RUNS_DIR` or `saved_models/`)::
     export/              TF SavedModel of the sampling generator (`kgan export`), signatures
                          `serving_default` (z[, label] -> images|samples) and `sample`
                          (num, seed[, label] -> images|samples)
+    tensorboard/         TensorBoard event files (with `--tensorboard`): the history's numbers
+                         as scalars and the sample grid as an image, step = epoch
 
 Run names: 1-100 characters from letters, digits, `.`, `_`, `-`, starting with a letter or a
 digit. Names from users or URLs go through `resolve`, which refuses anything that could leave
@@ -79,6 +81,7 @@ SAMPLES_DIR = "samples"
 GENERATOR = "generator.keras"
 CHECKPOINT_DIR = "checkpoint"
 EXPORT_DIR = "export"
+TENSORBOARD_DIR = "tensorboard"
 
 STATUSES = ("running", "complete", "failed")
 #: What `Run.status` reports for a run whose metadata says "running" but whose training
@@ -320,6 +323,11 @@ class Run:
     def export_dir(self) -> Path:
         """Where the SavedModel export lives (`has_export` says whether it was written)."""
         return self.path / EXPORT_DIR
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """TensorBoard event files (written only when the run asks for them)."""
+        return self.path / TENSORBOARD_DIR
 
     def sample_path(self, epoch: int) -> Path:
         return self.samples_dir / sample_filename(epoch)
@@ -614,6 +622,7 @@ __all__ = [
     "METRICS",
     "SAMPLES_DIR",
     "STATUSES",
+    "TENSORBOARD_DIR",
     "Run",
     "RunError",
     "check_new_name",

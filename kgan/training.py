@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import callbacks as callbacks_lib
+from kgan import evaluation
 from kgan import runs as runs_lib
 from kgan.config import RunConfig
 from kgan.errors import KganError
@@ -37,6 +38,11 @@ _REFERENCE_POINTS = 1_000
 class TrainingDiverged(KganError):
     """Training produced non-finite losses; the run is marked failed, its last good
     checkpoint kept."""
+
+
+class TrainingStopped(KganError):
+    """The health monitor stopped training (`on_warning` "stop" or "rollback"); the run is
+    marked failed with the reason and can be resumed from its checkpoint."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -302,7 +308,6 @@ def train(
     run.mark_running()
     try:
         real = _real_sample(config)
-        real_std = float(np.mean(np.std(real.reshape(len(real), -1), axis=0)))
         grid = _grid_callback(run, config, spec, gan, real)
         run.update_metadata(
             epochs=config.epochs,
@@ -311,7 +316,9 @@ def train(
         )
         if initial_epoch == 0:
             grid.write(gan, 0)
-        recorders = callbacks_lib.run_callbacks(run, grid, time_offset, real_std)
+        evaluator = evaluation.Evaluator.for_config(config)
+        monitor = _health_monitor(run, config, evaluator, real)
+        recorders = callbacks_lib.run_callbacks(run, grid, time_offset, monitor)
         stopper = recorders[0]
         if initial_epoch < config.epochs:
             batches = epoch_batches(
@@ -328,18 +335,34 @@ def train(
                 epochs=config.epochs,
                 initial_epoch=initial_epoch,
                 steps_per_epoch=steps,
-                callbacks=[stopper, *(callbacks or []), *recorders[1:]],
+                callbacks=[
+                    stopper,
+                    *_metric_callbacks(run, config, evaluator),
+                    *(callbacks or []),
+                    *recorders[1:-1],
+                    *([callbacks_lib.TensorBoardWriter(run, grid)] if config.tensorboard else []),
+                    # The progress bar before the monitor, so warnings print below the epoch.
+                    *([keras.callbacks.ProgbarLogger()] if verbose != 0 else []),
+                    monitor,
+                ],
                 verbose=verbose,
                 shuffle=False,  # the batches are already in their reproducible order
             )
         if stopper.reason:
-            raise TrainingDiverged(f"run {run.name!r} failed: {stopper.reason}")
+            failure = stopper.reason
+            if monitor.rolled_back_to is not None:
+                failure += f"; rolled back to epoch {monitor.rolled_back_to}"
+            raise TrainingDiverged(f"run {run.name!r} failed: {failure}")
+        if monitor.reason:
+            failure = monitor.reason
+            raise TrainingStopped(f"run {run.name!r} stopped: {failure}")
+        _memorisation_audit(run, config, evaluator, gan)
         if export:
             from kgan import export as export_lib
 
             export_lib.export_run(run, gan=gan)
-    except TrainingDiverged:
-        run.mark_failed(stopper.reason)
+    except (TrainingDiverged, TrainingStopped):
+        run.mark_failed(failure)
         raise
     except KeyboardInterrupt:
         run.mark_failed(f"interrupted by the user; continue it with --resume {run.name}")
@@ -349,6 +372,30 @@ def train(
         raise
     run.mark_complete()
     return run
+
+
+def _health_monitor(run, config: RunConfig, evaluator, real: np.ndarray):
+    """The run's health monitor, comparing the generator's diversity with `real` examples in
+    the dataset's feature space (the raw values when there is none)."""
+    embed = evaluator.features if evaluator.feature_space is not None else None
+    reference = embed(real) if embed is not None else real
+    return callbacks_lib.HealthMonitor(run, reference, embed, on_warning=config.on_warning)
+
+
+def _metric_callbacks(run, config: RunConfig, evaluator) -> list:
+    if not config.eval_every:
+        return []
+    return [callbacks_lib.EvaluateEvery(run, evaluator, config.eval_every, config.eval_num)]
+
+
+def _memorisation_audit(run, config: RunConfig, evaluator, gan) -> None:
+    """Records the memorisation audit of image runs with a feature extractor (model card)."""
+    if evaluator.kind != "image" or evaluator.extractor is None:
+        return
+    samples = gan.generate(config.eval_num, seed=evaluation.EVAL_SEED)
+    results = evaluator.measure(samples, ["memorisation"])
+    step = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))
+    evaluation.record(run, results, epoch=run.metadata().get("epochs_done"), step=step)
 
 
 def _refuse_if_alive(run: runs_lib.Run) -> None:
@@ -418,6 +465,7 @@ def default_name(config: RunConfig) -> str:
 __all__ = [
     "DataSpec",
     "TrainingDiverged",
+    "TrainingStopped",
     "data_spec",
     "default_name",
     "epoch_batches",

@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet TensorFlow, the TensorFlow backend, deterministic seeds."""
+"""Shared test set-up: quiet TensorFlow, the TensorFlow backend, deterministic seeds, and a
+private cache for reference statistics (never the user's ~/.cache)."""
 
 import os
 
@@ -7,6 +8,19 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Runs that measure FID cache real-data statistics; tests keep them in a temporary
+    folder."""
+    previous = os.environ.get("KGAN_CACHE_DIR")
+    os.environ["KGAN_CACHE_DIR"] = str(tmp_path_factory.mktemp("kgan-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("KGAN_CACHE_DIR", None)
+    else:
+        os.environ["KGAN_CACHE_DIR"] = previous
 
 
 @pytest.fixture(autouse=True)

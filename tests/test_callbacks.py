@@ -101,19 +101,24 @@ def test_save_is_atomic(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
 
 
-def test_health_monitor_warns_once_per_stretch(tmp_path):
+def test_health_monitor_warns_once_per_stretch(tmp_path, capsys):
     run = runs.new_run(tmp_path, "h")
     run.update_metadata(status="running")
     gan = tiny_gan()
-    healthy = callbacks.HealthMonitor(run, real_std=0.1)
+    real = kgan.toy.sample("ring8", 256, seed=0)
+    healthy = callbacks.HealthMonitor(run, real * 0.01)  # the generator varies far more
     assert healthy.check(gan, {"d_real": 1.0, "d_fake": -1.0}, epoch=5) == {}
-    monitor = callbacks.HealthMonitor(run, real_std=0.7, warmup=2)
+    monitor = callbacks.HealthMonitor(run, real, warmup=2)
     monitor.set_model(gan)
     gan.generator.set_weights([np.zeros_like(w) for w in gan.generator.get_weights()])
     monitor.on_epoch_end(0, {"d_real": 12.0, "d_fake": -1.0})  # no collapse during warm-up
     monitor.on_epoch_end(1, {"d_real": 12.0, "d_fake": -1.0})  # gap still on: no repeat
-    monitor.on_epoch_end(2, {"d_real": float("nan"), "d_fake": 0.0})  # a diverged epoch: skipped
+    monitor.on_epoch_end(2, {"d_real": float("nan"), "d_fake": 0.0})
     warnings = run.metadata()["warnings"]
     kinds = [(w["epoch"], w["kind"]) for w in warnings]
-    assert kinds == [(1, "d_overpowering"), (2, "mode_collapse")]
-    assert "13.0 logits" in warnings[0]["message"] and "0%" in warnings[1]["message"]
+    assert kinds == [(1, "d_overpowering"), (2, "mode_collapse"), (3, "non_finite")]
+    assert "13.0 logits" in warnings[0]["message"] and "vary 0%" in warnings[1]["message"]
+    assert "d_real=nan" in warnings[2]["message"]
+    printed = capsys.readouterr().out
+    assert "kgan: warning: epoch 2: mode_collapse: generated samples vary 0%" in printed
+    assert monitor.reason is None and not gan.stop_training  # on_warning="warn"

@@ -1,0 +1,501 @@
+"""Measuring a generator against its dataset, during training and after it (`kgan evaluate`).
+
+`kgan.metrics` holds the maths and `kgan.features` the extractors; this module joins them to
+a dataset and a generator. An `Evaluator` knows one dataset as a run sees it (kind, image size,
+channels), its feature space and the cached statistics of its real training data, and turns
+generated samples into metric results. `evaluate` runs it on a run's saved generator and
+writes the results into the run folder; the metric callback (`kgan.callbacks.EvaluateEvery`),
+the health monitor and the closing memorisation audit of `kgan.training.train` use the same
+`Evaluator`.
+
+| data                                   | feature space                 | metrics                 |
+| -------------------------------------- | ----------------------------- | ----------------------- |
+| images with an extractor (`digits`,    | the extractor's features      | `fid`, `kid`, `pr`,     |
+| `mnist`; any with `extractor=`)        |                               | `memorisation`, (`classifier_score`) |
+| images without one (e.g. `cifar10`)    | none                          | none: pass `extractor="inception"` |
+| vectors (`ring8`, `grid25`, arrays)    | the vectors themselves (`raw`)| `fid`, `kid`, `pr`, `memorisation`, and `mode_coverage` for the toy mixtures |
+
+Generated images are compared with the run's *training* split as the run loads it (same
+image size and channels), both mapped to the extractor's input size the same way. The
+reference is the split's first `reference_num` examples (default 10,000, all of `digits`);
+the memorisation audit looks for near-copies among those same examples.
+
+Example:
+    >>> evaluator = Evaluator("digits")
+    >>> results = evaluator.measure(gan.generate(1000, seed=EVAL_SEED), ["fid", "pr"])
+    >>> results["fid"]["fid"], results["pr"]["recall"]
+    >>> evaluate(kgan.runs.open_run("saved_models", "digits"), num=5000)  # writes the run
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from kgan import features as features_lib
+from kgan import metrics as metrics_lib
+from kgan import toy
+from kgan.errors import KganError
+
+#: Seed of the latents every evaluation draws (the sample grid uses 0, the monitor 1).
+EVAL_SEED = 2
+#: Real training examples the metrics compare with (the first ones of the split).
+REFERENCE_NUM = 10_000
+#: What `kgan evaluate` computes by default.
+DEFAULT_METRICS = ("fid", "kid", "pr", "memorisation")
+#: What the metric callback computes during training (memorisation comes once, at the end).
+TRAINING_METRICS = ("fid", "kid", "pr", "mode_coverage")
+#: Metric options during training: KID on 10 subsets of 500 (unbiased; ~0.1 s for digits).
+TRAINING_OPTIONS = {"kid": {"num_subsets": 10, "subset_size": 500}}
+#: The metrics that compare features of generated and real data.
+FEATURE_METRICS = ("fid", "kid", "pr", "memorisation")
+
+#: How each metric's result becomes logged numbers: (logged name, key in the result).
+_SCALARS = {
+    "fid": (("fid", "fid"),),
+    "kid": (("kid", "kid"),),
+    "pr": (("precision", "precision"), ("recall", "recall")),
+    "memorisation": (("memorisation", "near_copy_share"),),
+    "classifier_score": (("classifier_score", "classifier_score"),),
+    "mode_coverage": (
+        ("modes", "modes"),
+        ("high_quality", "high_quality"),
+        ("reverse_kl", "reverse_kl"),
+    ),
+}
+
+
+class Evaluator:
+    """Metrics of generated samples against one dataset's real training data.
+
+    Args:
+        dataset, split, image_size, channels, data_dir: the data as the run loads it
+            (`kgan.data` arguments); `split` is the reference split (the training one).
+        extractor: `"auto"` (the dataset's default, `kgan.features.default_for`), an extractor
+            name or instance, or None (no image metrics).
+        reference_num: how many real examples (the split's first) to compare with.
+        cache_dir: where the real features are cached (`kgan.features.reference_stats`).
+
+    Example:
+        >>> evaluator = Evaluator("mnist", image_size=32)
+        >>> evaluator.available()
+        ['classifier_score', 'fid', 'kid', 'memorisation', 'pr']
+        >>> evaluator.measure(samples, ["fid"])["fid"]
+        {'fid': 2.1, 'num_real': 10000, 'num_fake': 1000, 'extractor': 'mnist', ...}
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        *,
+        split: str = "train",
+        image_size: int | None = None,
+        channels: int | None = None,
+        data_dir: str | None = None,
+        extractor: Any = "auto",
+        reference_num: int = REFERENCE_NUM,
+        cache_dir: str | None = None,
+    ) -> None:
+        from kgan import data
+
+        if not isinstance(reference_num, int) or reference_num < 10:
+            raise KganError(f"reference_num must be an integer >= 10, got {reference_num!r}")
+        self.dataset = dataset
+        self.split = split
+        self.image_size = image_size
+        self.channels = channels
+        self.data_dir = data_dir
+        self.cache_dir = cache_dir
+        info = data.info(
+            dataset, split=split, image_size=image_size, channels=channels, data_dir=data_dir
+        )
+        self.kind = info.kind
+        self.shape = tuple(int(d) for d in info.shape)
+        count = info.num_examples or reference_num
+        self.reference_num = int(min(reference_num, count))
+        if extractor == "auto":
+            extractor = features_lib.default_for(dataset) if self.kind == "image" else None
+        self.extractor = features_lib.get(extractor) if extractor is not None else None
+        self._reference = None
+
+    @classmethod
+    def for_config(cls, config, **kwargs: Any) -> "Evaluator":
+        """The evaluator of a run's data (`config` is its `kgan.config.RunConfig`)."""
+        return cls(
+            config.dataset,
+            split=config.split,
+            image_size=config.image_size,
+            channels=config.channels,
+            data_dir=config.data_dir,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ what applies
+
+    @property
+    def feature_space(self) -> str | None:
+        """The extractor's name, `"raw"` for vector data, None for images without one."""
+        if self.extractor is not None:
+            return self.extractor.name
+        return "raw" if self.kind == "vector" else None
+
+    @property
+    def is_toy(self) -> bool:
+        return self.dataset in toy.MIXTURES
+
+    def available(self) -> list[str]:
+        """The metrics that apply to this data, sorted."""
+        found = []
+        if self.feature_space is not None:
+            found += FEATURE_METRICS
+        if self.extractor is not None and self.extractor.num_classes:
+            found.append("classifier_score")
+        if self.is_toy:
+            found.append("mode_coverage")
+        return sorted(found)
+
+    def default_metrics(self, training: bool = False) -> list[str]:
+        """What `kgan evaluate` (or, with `training`, the metric callback) computes here:
+        the toy mixtures get mode coverage, everything else the feature metrics."""
+        if self.is_toy:
+            return ["mode_coverage"]
+        wanted = TRAINING_METRICS if training else DEFAULT_METRICS
+        return [m for m in wanted if m in self.available()]
+
+    def why_not(self) -> str:
+        """Why the image metrics do not apply (for notes and errors)."""
+        return (
+            f"no feature extractor applies to dataset {self.dataset!r}; kgan ships ones for "
+            "digits and mnist — for other images pass extractor 'inception' with "
+            f"{features_lib.INCEPTION_ENV} set to Inception-v3 weights"
+        )
+
+    def check(self, metrics: Sequence[str] | None) -> list[str]:
+        """`metrics` (default: `default_metrics()`) as a list, or a KganError saying which
+        one does not apply and why."""
+        if metrics is None:
+            metrics = self.default_metrics()
+        if isinstance(metrics, str):
+            metrics = [m for m in metrics.split(",") if m.strip()]
+        metrics = list(dict.fromkeys(m.strip() for m in metrics))
+        if not metrics:
+            raise KganError("no metrics requested")
+        available = self.available()
+        for name in metrics:
+            if name not in metrics_lib.names():
+                raise KganError(
+                    f"unknown metric {name!r}; valid metrics: {', '.join(metrics_lib.names())}"
+                )
+            if name not in available:
+                if name in FEATURE_METRICS and self.feature_space is None:
+                    raise KganError(f"cannot compute {name}: {self.why_not()}")
+                raise KganError(
+                    f"metric {name!r} does not apply to dataset {self.dataset!r}; "
+                    f"available: {', '.join(available) or 'none'}"
+                )
+        return metrics
+
+    # ------------------------------------------------------------------ features
+
+    def features(self, samples: Any, batch_size: int = 256) -> np.ndarray:
+        """Generated (or real) samples of the run's data as rows of the feature space.
+
+        Images are resized (bilinear, antialiased) and converted to the extractor's input
+        size and channels when they differ; vectors are used as they are.
+        """
+        x = np.asarray(samples, np.float32)
+        if self.extractor is None:
+            if self.kind == "vector":
+                return x.reshape(len(x), -1)
+            raise KganError(self.why_not())
+        return self.extractor.features(self._fit(x), batch_size=batch_size)
+
+    def probabilities(self, samples: Any, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities from a classifier extractor (for `classifier_score`)."""
+        if self.extractor is None:
+            raise KganError(self.why_not())
+        return self.extractor.probabilities(self._fit(np.asarray(samples, np.float32)), batch_size)
+
+    def _fit(self, images: np.ndarray) -> np.ndarray:
+        h, w, c = self.extractor.image_shape
+        if images.ndim != 4:
+            return images
+        if c is not None and images.shape[-1] != c:
+            if c == 1 and images.shape[-1] == 3:
+                images = images @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
+            elif c == 3 and images.shape[-1] == 1:
+                images = np.repeat(images, 3, axis=-1)
+        if h is not None and w is not None and images.shape[1:3] != (h, w):
+            import tensorflow as tf
+
+            images = tf.image.resize(images, (h, w), method="bilinear", antialias=True).numpy()
+        return np.clip(images, -1.0, 1.0)
+
+    def reference(self) -> features_lib.ReferenceStats:
+        """Features and statistics of the first `reference_num` real training examples
+        (computed once, then cached on disk for image extractors)."""
+        if self._reference is None:
+            self._reference = self._load_reference()
+        return self._reference
+
+    def _load_reference(self) -> features_lib.ReferenceStats:
+        if self.extractor is None:
+            x = self.features(self._real(self.reference_num))
+            mean, cov = metrics_lib.feature_stats(x)
+            return features_lib.ReferenceStats(
+                x, mean, cov, self.dataset, self.split, "raw", len(x)
+            )
+        return features_lib.reference_stats(
+            self._cache_key(),
+            self.extractor,
+            lambda: self._fit(self._real(self.reference_num)),
+            split=self.split,
+            count=self.reference_num,
+            cache_dir=self.cache_dir,
+        )
+
+    def _real(self, limit: int) -> np.ndarray:
+        from kgan import data
+
+        return data.load_arrays(
+            self.dataset,
+            split=self.split,
+            image_size=self.image_size,
+            channels=self.channels,
+            limit=limit,
+            data_dir=self.data_dir,
+        )
+
+    def _cache_key(self) -> str:
+        key = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.dataset)
+        if self.image_size:
+            key += f"-{self.image_size}px"
+        if self.channels:
+            key += f"-{self.channels}ch"
+        return key
+
+    # ------------------------------------------------------------------ measuring
+
+    def measure(
+        self,
+        samples: Any,
+        metrics: Sequence[str] | None = None,
+        *,
+        options: dict | None = None,
+        progress: Callable[[str, dict], None] | None = None,
+    ) -> dict[str, dict]:
+        """Runs `metrics` on generated `samples`; returns {metric: its result dict}.
+
+        Every result records the feature space (`extractor`) and the sample counts
+        (`num_real` or `num_train`, `num_fake`). Precision and recall compare equal numbers
+        of real and generated samples (a fixed random subset of the reference). `options` maps a metric to its keyword
+        arguments (e.g. `{"kid": {"num_subsets": 10}}`); `progress(name, result)` is called
+        after each metric.
+
+        Example:
+            >>> evaluator.measure(samples, ["fid", "memorisation"])["memorisation"]
+            {'median_ratio': 1.1, 'near_copy_share': 0.0, 'num_train': 1500, ...}
+        """
+        metrics = self.check(metrics)
+        options = options or {}
+        samples = np.asarray(samples, np.float32)
+        inputs: dict[str, Any] = {"dataset": self.dataset}
+        if any(m in FEATURE_METRICS for m in metrics):
+            reference = self.reference()
+            inputs["real_features"] = inputs["train_features"] = reference.features
+            inputs["fake_features"] = self.features(samples)
+        if "classifier_score" in metrics:
+            inputs["fake_probabilities"] = self.probabilities(samples)
+        if "mode_coverage" in metrics:
+            inputs["fake_samples"] = samples
+        results = {}
+        for name in metrics:
+            extractor = self.extractor if name in FEATURE_METRICS else None
+            if name in FEATURE_METRICS and extractor is None:
+                extractor = "raw"
+            if name == "classifier_score":
+                extractor = self.extractor
+            given = inputs
+            if name == "pr":
+                given = {**inputs, "real_features": _subset(inputs["real_features"], len(samples))}
+            results[name] = metrics_lib.compute(
+                name, extractor=extractor, options=options.get(name), **given
+            )
+            if progress is not None:
+                progress(name, results[name])
+        return results
+
+
+def _subset(rows: np.ndarray, count: int) -> np.ndarray:
+    """A fixed random `count` of `rows` (all when fewer): precision and recall compare sets
+    of equal size, since k-NN radii shrink as a set grows."""
+    if len(rows) <= count:
+        return rows
+    keep = np.sort(np.random.default_rng(0).choice(len(rows), count, replace=False))
+    return rows[keep]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def scalars(results: dict[str, dict]) -> dict[str, float]:
+    """The numbers a run logs from `measure`'s results: `fid`, `kid`, `precision`,
+    `recall`, `memorisation` (the near-copy share), `classifier_score`, and for the toy
+    mixtures `modes`, `high_quality`, `reverse_kl`.
+
+    Example:
+        >>> scalars({"pr": {"precision": 0.8, "recall": 0.6, "k": 3}})
+        {'precision': 0.8, 'recall': 0.6}
+    """
+    found = {}
+    for metric, result in results.items():
+        for logged, key in _SCALARS.get(metric, ((metric, metric),)):
+            if key in result:
+                found[logged] = float(result[key])
+    return found
+
+
+def record(run, results: dict[str, dict], *, epoch: int | None, step: int | None) -> None:
+    """Writes `measure`'s results into the run: one `metrics.jsonl` line per logged number
+    (with the sample counts, the feature space and the metric's other outputs as details)
+    and the model card's latest values."""
+    for metric, result in results.items():
+        pairs = _SCALARS.get(metric, ((metric, metric),))
+        siblings = {key for _, key in pairs}
+        details = {
+            k: v
+            for k, v in result.items()
+            if k not in siblings and k not in ("num_fake", "extractor")
+        }
+        for logged, key in pairs:
+            if key not in result:
+                continue
+            run.record_metric(
+                logged,
+                float(result[key]),
+                epoch=epoch,
+                step=step,
+                num_samples=result.get("num_fake", result.get("num_samples")),
+                feature_extractor=result.get("extractor"),
+                **details,
+            )
+
+
+# ----------------------------------------------------------------------------- after training
+
+
+def generate_chunks(generator, num: int, seed: int, num_classes=None, batch_size: int = 256):
+    """`num` samples of a saved sampling generator (`Run.load_generator()`), batch by batch,
+    from the latents of `kgan.GAN.generate(num, seed)`; conditional ones cycle through the
+    classes as there."""
+    from kgan.gan import default_labels, sample_latents
+
+    latent_dim = int(generator.inputs[0].shape[-1])
+    z = np.asarray(sample_latents(num, seed, latent_dim))
+    labels = default_labels(num, num_classes) if num_classes else None
+    for start in range(0, num, batch_size):
+        zs = z[start : start + batch_size]
+        inputs = zs if labels is None else [zs, labels[start : start + batch_size]]
+        yield np.asarray(generator(inputs, training=False), np.float32)
+
+
+def evaluate(
+    run,
+    metrics: Sequence[str] | str | None = None,
+    num: int = 5000,
+    *,
+    extractor: Any = "auto",
+    seed: int = EVAL_SEED,
+    reference_num: int = REFERENCE_NUM,
+    options: dict | None = None,
+    cache_dir: str | None = None,
+    progress: bool = True,
+    write: bool = True,
+) -> dict[str, dict]:
+    """Evaluates a run's sampling generator (EMA weights when on) on `num` samples and, with
+    `write`, records the results in its folder (`metrics.jsonl`, the model card's `metrics`).
+
+    Args:
+        run: a `kgan.runs.Run` (`kgan.runs.open_run(root, name)`), not being trained.
+        metrics: names or a comma-separated string; default: fid, kid, pr and memorisation
+            for images with an extractor, mode_coverage for the toy mixtures.
+        num: generated samples (conditional runs: classes in turn).
+        extractor: "auto" (the dataset's default), a `kgan.features` name, or an instance.
+        seed: latent seed of the samples (the same one the metric callback uses).
+        reference_num: real training examples to compare with (the split's first).
+        options: per-metric keyword arguments, e.g. `{"kid": {"num_subsets": 50}}`.
+        progress: show a progress bar (samples, then one step per metric).
+
+    Returns:
+        {metric: result dict}, as `Evaluator.measure`.
+
+    Example:
+        >>> results = evaluate(open_run("saved_models", "digits"), ["fid", "memorisation"], 5000)
+        >>> results["fid"]["fid"], results["memorisation"]["near_copy_share"]
+    """
+    import keras
+
+    from kgan import runs as runs_lib
+    from kgan.config import RunConfig
+
+    if not isinstance(num, int) or num < 10:
+        raise KganError(f"num must be an integer >= 10, got {num!r}")
+    if run.error:
+        raise runs_lib.RunError(run.error)
+    if run.status == "running":
+        raise KganError(
+            f"run {run.name!r} is being trained right now; evaluate it when training ends "
+            "(its metric callback measures it meanwhile)"
+        )
+    try:
+        config = RunConfig.from_dict(run.config()["run"])
+    except (KeyError, TypeError) as e:
+        raise runs_lib.RunError(f"{run.config_path} has no valid 'run' section ({e})") from None
+    evaluator = Evaluator.for_config(
+        config, extractor=extractor, reference_num=reference_num, cache_dir=cache_dir
+    )
+    metrics = evaluator.check(metrics)
+    meta = run.metadata()
+    generator = run.load_generator()
+    num_classes = meta.get("num_classes") if meta.get("conditional") else None
+
+    batch = 250
+    names = [logged for m in metrics for logged, _ in _SCALARS.get(m, ((m, m),))]
+    bar = keras.utils.Progbar(
+        math.ceil(num / batch) + 1 + len(metrics),
+        verbose=int(progress),
+        stateful_metrics=names,
+        unit_name="step",
+    )
+    chunks = []
+    for chunk in generate_chunks(generator, num, seed, num_classes, batch):
+        chunks.append(chunk)
+        bar.add(1)
+    samples = np.concatenate(chunks)
+    if any(m in FEATURE_METRICS for m in metrics):
+        evaluator.reference()
+    bar.add(1)
+
+    def step(name, result):
+        bar.add(1, values=[(k, v) for k, v in scalars({name: result}).items()])
+
+    results = evaluator.measure(samples, metrics, options=options, progress=step)
+    if write:
+        record(run, results, epoch=meta.get("epochs_done"), step=meta.get("steps_done"))
+    return results
+
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "EVAL_SEED",
+    "Evaluator",
+    "REFERENCE_NUM",
+    "TRAINING_OPTIONS",
+    "evaluate",
+    "generate_chunks",
+    "record",
+    "scalars",
+]
