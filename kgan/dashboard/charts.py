@@ -1,4 +1,4 @@
-"""Training curves as Streamlit charts (Vega-Lite through `st.line_chart` / `st.altair_chart`).
+"""Training curves and scatter plots as Streamlit charts (Altair, which Streamlit ships).
 
 Example:
     >>> history = data.history_frame(run)
@@ -13,13 +13,36 @@ import pandas as pd
 import streamlit as st
 
 
+#: Series with at most this many points also show them as dots (a single point stays visible).
+POINTS_UP_TO = 40
+
+
+def lines(frame: pd.DataFrame, x: str, y: str, color: str) -> None:
+    """One line per value of `color`, `y` over `x`, with tooltips."""
+    longest = int(frame.groupby(color)[x].count().max()) if not frame.empty else 0
+    several = frame[color].nunique() > 1
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=longest <= POINTS_UP_TO)
+        .encode(
+            x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y(f"{y}:Q", title=y, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                f"{color}:N", legend=alt.Legend(orient="bottom", title=None) if several else None
+            ),
+            tooltip=[color, x, alt.Tooltip(f"{y}:Q", format=".4g")],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
 def curves(history: pd.DataFrame, columns, y_label: str, x: str = "epoch") -> bool:
     """A line per column of `history` over `x`; False (and nothing drawn) when none has data."""
     columns = [c for c in columns if c in history and history[c].notna().any()]
     if history.empty or x not in history or not columns:
         return False
     frame = history[[x, *columns]].melt(x, var_name="series", value_name=y_label).dropna()
-    st.line_chart(frame, x=x, y=y_label, color="series", x_label=x, y_label=y_label)
+    lines(frame, x, y_label, "series")
     return True
 
 
@@ -31,13 +54,7 @@ def metric_curves(metrics: pd.DataFrame, name: str) -> bool:
     frame = frame[["epoch", "value"]].dropna() if "epoch" in frame else frame.iloc[0:0]
     if frame.empty:
         return False
-    chart = (
-        alt.Chart(frame.rename(columns={"value": name}))
-        .mark_line(point=True)
-        .encode(x=alt.X("epoch:Q", title="epoch"), y=alt.Y(f"{name}:Q", title=name),
-                tooltip=["epoch", name])
-    )
-    st.altair_chart(chart, width="stretch")
+    lines(frame.rename(columns={"value": name}).assign(series=name), "epoch", name, "series")
     return True
 
 
@@ -50,8 +67,7 @@ def compared(histories: dict[str, pd.DataFrame], column: str, x: str = "epoch") 
     ]
     if not frames:
         return False
-    frame = pd.concat(frames, ignore_index=True).dropna()
-    st.line_chart(frame, x=x, y=column, color="run", x_label=x, y_label=column)
+    lines(pd.concat(frames, ignore_index=True).dropna(), x, column, "run")
     return True
 
 

@@ -223,7 +223,9 @@ def sample(root: Path, run: runs_lib.Run) -> None:
 
 def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.ModelInfo) -> None:
     controls = st.columns([2, 1, 2, 2])
-    default_num = 64 if info.kind == "image" else 256
+    default_num = 256 if info.kind == "vector" else 64
+    if info.conditional and info.num_classes <= 64:  # whole rows of 0..K-1
+        default_num = info.num_classes * (64 // info.num_classes)
     num = controls[0].slider(
         "Number of samples", 1, 256, default_num, key=f"sample_num_{info.kind}"
     )
