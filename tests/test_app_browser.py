@@ -32,6 +32,16 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 120_000  # a cold server imports TensorFlow on its first page
 
+# Decided before any fixture runs, so a machine without the browser trains nothing here.
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(),
+    reason=f"Chromium is not installed at {CHROMIUM}: install Debian's package with "
+    "`apt-get install -y --no-install-recommends chromium` (or set KGAN_CHROMIUM)",
+)
+
 
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory) -> Path:
@@ -40,14 +50,6 @@ def runs_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
-    )
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(
-            f"Chromium is not installed at {CHROMIUM}: install Debian's package with "
-            "`apt-get install -y --no-install-recommends chromium` (or set KGAN_CHROMIUM)"
-        )
     sync_api.expect.set_options(timeout=TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -73,7 +75,10 @@ def server(runs_root, tmp_path_factory):
     ]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        # From the repository root, as the README runs it (so .streamlit/config.toml applies).
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=APP.parent
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -108,9 +113,8 @@ def _images_loaded(page, at_least: int) -> None:
     )
 
 
-def test_browse_open_a_run_and_draw_samples(server, browser, tmp_path):
-    from playwright.sync_api import expect
-
+def test_browse_open_a_run_and_draw_samples(browser, server, tmp_path):
+    expect = sync_api.expect
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
 
@@ -167,14 +171,15 @@ def test_browse_open_a_run_and_draw_samples(server, browser, tmp_path):
     page.close()
 
 
-def test_a_running_run_refreshes_as_epochs_land(server, browser, runs_root):
+def test_a_running_run_refreshes_as_epochs_land(browser, server, runs_root):
     """A real training session continues a run while its page is open; the page follows it to
     the end without a reload (the live fragments re-read the run every few seconds)."""
     import keras
-    from playwright.sync_api import expect
 
     from kgan import runs as runs_lib
     from kgan.training import train
+
+    expect = sync_api.expect
 
     class Gate(keras.callbacks.Callback):
         """Holds the resumed session at the start of its last epoch until the page is open."""

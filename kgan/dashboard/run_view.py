@@ -71,7 +71,7 @@ def _header(run: runs_lib.Run, was_running: bool = False) -> None:
         f"{meta.get('loss')} loss" if meta.get("loss") else None,
         "conditional" if meta.get("conditional") else None,
         f"epoch {meta.get('epochs_done') or 0} of {meta.get('epochs') or '?'}",
-        f"updated {meta.get('updated', '?').replace('T', ' ')[:19]}",
+        f"updated {str(meta.get('updated') or '?').replace('T', ' ')[:19]}",
     ]
     st.markdown(badge + " " + " · ".join(str(p) for p in parts if p))
     reason = run.reason
