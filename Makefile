@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/kgan train --preset digits --name digits
+	$(VENV)/bin/kgan train --preset digits --name digits --overwrite
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
