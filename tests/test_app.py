@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -100,23 +99,19 @@ def test_zip_folder_skips_links_leaving_it(tmp_path):
     assert names == ["export/saved_model.pb", "export/variables/v.index"]
 
 
-def test_64_digits_samples_well_under_a_second(runs_root):
+def test_compiled_sampler_draws_what_the_generator_draws(runs_root):
+    """The app's compiled sampler (its speed: benchmarks/bench_dashboard.py) changes nothing."""
     from kgan import images
 
     run = open_run(runs_root, app_runs.DIGITS)
     info = sampling.ModelInfo.from_metadata(run.metadata())
-    sampler = sampling.Sampler(run.load_generator(), info)  # compiled and warm, as in the app
-    times = []
-    for seed in range(3):
-        start = time.perf_counter()
-        samples = sampler(sampling.latents(64, seed, info.latent_dim, 1.0))
-        png = images.png_bytes(sampling.picture(samples, info, cols=8))
-        times.append(time.perf_counter() - start)
-    assert samples.shape == (64, 8, 8, 1) and png.startswith(b"\x89PNG")
-    assert min(times) < 0.5, times
+    sampler = sampling.Sampler(run.load_generator(), info)
     z = sampling.latents(64, 2, info.latent_dim, 1.0)
-    eager = sampling.generate(run.load_generator(), info, z)
-    np.testing.assert_allclose(samples, eager, atol=1e-5)  # the compiled call changes nothing
+    samples = sampler(z)
+    np.testing.assert_allclose(samples, sampling.generate(run.load_generator(), info, z), atol=1e-5)
+    png = images.png_bytes(sampling.picture(samples, info, cols=8))
+    assert samples.shape == (64, 8, 8, 1) and png.startswith(b"\x89PNG")
+    assert sampler(z[:5]).shape == (5, 8, 8, 1)  # any batch size, one graph
 
 
 # ----------------------------------------------------------------------------- runs table
@@ -226,8 +221,7 @@ def test_running_run_says_it_refreshes(runs_root, monkeypatch):
 def test_sampling_draws_a_grid_quickly_and_offers_downloads(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, run=app_runs.DIGITS, section="sample")
     caption = next(c.value for c in at.caption if "samples · seed" in c.value)
-    assert caption.startswith("64 samples · seed 0")
-    assert int(re.search(r"drawn in (\d+) ms", caption).group(1)) < 1000
+    assert re.match(r"64 samples · seed 0 · drawn in \d+ ms$", caption)
     downloads = [d.proto.label for d in at.get("download_button")]
     assert downloads == ["Download PNG", "Download SavedModel (.zip)"]
     assert len(at.image) == 2  # the grid and the interpolation strip

@@ -162,12 +162,12 @@ def test_browse_open_a_run_and_draw_samples(browser, server, tmp_path):
     shot = tmp_path / "dashboard-sample.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    # Timings are reported, not asserted (benchmarks/bench_dashboard.py measures them).
     print(
         f"\npage load: cold {cold:.2f} s, warm {warm:.2f} s; 64 samples: drawn in {drawn_ms} ms "
         f"on the server, {round_trip * 1000:.0f} ms from Enter to the image in the browser; "
         f"screenshot {shot}"
     )
-    assert drawn_ms < 1000
     page.close()
 
 
