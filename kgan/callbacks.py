@@ -379,7 +379,7 @@ class HealthMonitor(keras.callbacks.Callback):
         d_loss_floor: float = 0.05,
         patience: int = 3,
         warmup: int = 3,
-        num: int = 512,
+        num: int = 256,
         verbose: bool = True,
     ) -> None:
         super().__init__()

@@ -368,7 +368,7 @@ def record(run, results: dict[str, dict], *, epoch: int | None, step: int | None
         details = {
             k: v
             for k, v in result.items()
-            if k not in siblings and k not in ("num_fake", "extractor")
+            if k not in siblings and k not in ("num_fake", "num_samples", "extractor")
         }
         for logged, key in pairs:
             if key not in result:

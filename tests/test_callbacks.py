@@ -122,3 +122,173 @@ def test_health_monitor_warns_once_per_stretch(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "kgan: warning: epoch 2: mode_collapse: generated samples vary 0%" in printed
     assert monitor.reason is None and not gan.stop_training  # on_warning="warn"
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def grid25_points(n=256, batch=64):
+    data = kgan.toy.sample("grid25", n, seed=0)
+    return tf.data.Dataset.from_tensor_slices(data).batch(batch)
+
+
+def test_evaluate_every_adds_metrics_to_logs_history_and_model_card(tmp_path):
+    from kgan import evaluation
+
+    run = runs.new_run(tmp_path, "e")
+    run.update_metadata(status="running")
+    gan = tiny_gan()
+    measure = callbacks.EvaluateEvery(run, evaluation.Evaluator("grid25"), every=2, num=300)
+    recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
+    history = gan.fit(grid25_points(), epochs=3, callbacks=[measure, *recorders], verbose=0)
+    assert measure.metrics == ["mode_coverage"]
+    assert "modes" not in run.history()[0]  # epoch 1: not measured
+    assert {"modes", "high_quality", "reverse_kl"} <= set(run.history()[1])  # every 2nd
+    assert "modes" in run.history()[2]  # and the last
+    assert history.history["modes"] == [run.history()[1]["modes"], run.history()[2]["modes"]]
+    records = run.metric_records()
+    assert [(r["metric"], r["epoch"], r["step"]) for r in records[:3]] == [
+        ("modes", 2, 8), ("high_quality", 2, 8), ("reverse_kl", 2, 8)]
+    assert records[0]["num_samples"] == 300 and records[0]["num_modes"] == 25
+    assert run.metadata()["metrics"]["modes"]["epoch"] == 3
+    expected = kgan.toy.mode_coverage(gan.generate(300, seed=evaluation.EVAL_SEED), "grid25")
+    assert run.metadata()["metrics"]["modes"]["value"] == expected["modes"]
+
+
+def test_evaluate_every_notes_once_when_nothing_applies(tmp_path, capsys):
+    from kgan import evaluation
+
+    path = tmp_path / "pictures.npy"
+    np.save(path, np.zeros((8, 4, 4), np.uint8))
+    run = runs.new_run(tmp_path, "n")
+    measure = callbacks.EvaluateEvery(run, evaluation.Evaluator(f"npy:{path}"), every=1)
+    gan = tiny_gan((4, 4, 1))
+    images = tf.data.Dataset.from_tensor_slices(np.zeros((16, 4, 4, 1), np.float32)).batch(8)
+    gan.fit(images, epochs=2, callbacks=[measure], verbose=0)
+    out = capsys.readouterr().out
+    assert out.count("kgan: note: no metrics during training: no feature extractor") == 1
+    assert run.metric_records() == []
+
+
+def test_tensorboard_writer_writes_scalars_and_the_grid_per_epoch(tmp_path):
+    run = runs.new_run(tmp_path, "tb")
+    gan = tiny_gan()
+    grid = callbacks.SampleGrid(run, num=20, reference=kgan.toy.sample("ring8", 20))
+    gan.fit(points(), epochs=2, callbacks=[callbacks.TensorBoardWriter(run, grid)], verbose=0)
+    found = {}
+    for path in run.tensorboard_dir.iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found[(value.tag, event.step)] = value
+    assert {tag for tag, _ in found} == {"d_loss", "g_loss", "d_real", "d_fake", "samples"}
+    assert {step for _, step in found} == {1, 2}  # epochs, as in history.jsonl
+    loss = found[("d_loss", 1)]
+    assert loss.metadata.plugin_data.plugin_name == "scalars"
+    assert np.isfinite(tf.make_ndarray(loss.tensor))
+    picture = found[("samples", 2)]
+    assert picture.metadata.plugin_data.plugin_name == "images"
+    width, height, png = tf.make_ndarray(picture.tensor)
+    assert tf.io.decode_png(png).shape == (int(height), int(width), 3)
+
+
+# ----------------------------------------------------------------------------- health
+
+
+def test_health_monitor_sees_divergence_but_not_for_wasserstein(tmp_path):
+    run = runs.new_run(tmp_path, "d")
+    run.update_metadata(status="running")
+    monitor = callbacks.HealthMonitor(run, patience=3)
+    gan = tiny_gan()
+    monitor.set_model(gan)
+    logs = [(0.9, 1.0), (0.04, 1.5), (0.01, 2.0), (0.001, 2.5)]
+    for epoch, (d, g) in enumerate(logs):
+        monitor.on_epoch_end(epoch, {"d_loss": d, "g_loss": g, "d_real": 0.0, "d_fake": 0.0})
+    (warning,) = run.metadata()["warnings"]
+    assert (warning["epoch"], warning["kind"]) == (4, "divergence")
+    assert "climbed from 1.5 to 2.5" in warning["message"]
+    flat = callbacks.HealthMonitor(run, patience=3)
+    assert [flat._divergence(gan, {"d_loss": 0.01, "g_loss": 1.0}) for _ in range(3)] == [None] * 3
+    gan.gan_loss = kgan.losses.get("wasserstein")  # its D loss is unbounded below
+    wgan = callbacks.HealthMonitor(run, patience=2)
+    assert [wgan._divergence(gan, {"d_loss": -5.0, "g_loss": g}) for g in (1, 2)] == [None] * 2
+    with pytest.raises(ValueError, match="warn, stop, rollback"):
+        callbacks.HealthMonitor(run, on_warning="panic")
+
+
+class CollapseAt(keras.callbacks.Callback):
+    """Zeroes the generator at the start of an epoch: every sample is then the same point."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.weights = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            g = self.model.generator
+            g.set_weights([np.zeros_like(w) for w in g.get_weights()])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = [w.copy() for w in self.model.generator.get_weights()]
+
+
+@pytest.mark.parametrize("action", ["stop", "rollback"])
+def test_health_monitor_stops_or_rolls_back_to_the_last_good_epoch(tmp_path, action):
+    run = runs.new_run(tmp_path, action)
+    run.update_metadata(status="running")
+    gan = tiny_gan()
+    real = kgan.toy.sample("ring8", 256, seed=0)
+    monitor = callbacks.HealthMonitor(run, real, on_warning=action, warmup=1)
+    recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10), monitor=monitor)
+    spy = CollapseAt(2)
+    gan.fit(points(), epochs=5, callbacks=[spy, *recorders], verbose=0)
+    assert [r["epoch"] for r in run.history()] == [1, 2, 3]  # stopped after the bad epoch
+    assert run.metadata()["warnings"][0]["kind"] == "mode_collapse"
+    if action == "stop":
+        assert monitor.reason.endswith("stopped (on_warning='stop')")
+        assert [e for e, _ in run.checkpoints()] == [3] and monitor.rolled_back_to is None
+        return
+    assert monitor.rolled_back_to == 2 and "rolled back to epoch 2" in monitor.reason
+    assert [e for e, _ in run.checkpoints()] == [2]
+    assert run.metadata()["epochs_done"] == 2 and run.metadata()["steps_done"] == 8
+    for now, then in zip(gan.generator.get_weights(), spy.weights[2]):
+        np.testing.assert_array_equal(now, then)  # the model itself is back at epoch 2
+    saved = keras.saving.load_model(run.checkpoint_path(2), safe_mode=True)
+    assert int(saved.g_optimizer.iterations) == 8
+    np.testing.assert_array_equal(saved.generator.get_weights()[0], spy.weights[2][0])
+    np.testing.assert_array_equal(run.load_generator().get_weights()[0],
+                                  gan.sampler.get_weights()[0])
+
+
+def toy_gan(loss, d_lr, g_lr, n_critic=1):
+    generator, discriminator = kgan.architectures.get("mlp", units=64, depth=2).build(
+        (2,), latent_dim=8)
+    gan = kgan.GAN(generator, discriminator, n_critic=n_critic, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(d_lr, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(g_lr, beta_1=0.5), loss=loss,
+                steps_per_execution=25)
+    return gan
+
+
+def test_health_monitor_on_a_collapsing_and_a_healthy_grid25_run(tmp_path):
+    """Minimax with the discriminator 1,000x faster than the generator: D wins at once, the
+    saturating generator loss gives no gradient and every sample stays on one of the 25
+    modes. The hinge loss at equal rates spreads out over the grid and stays unflagged."""
+    real = kgan.toy.sample("grid25", 512, seed=5)
+    data = tf.data.Dataset.from_tensor_slices(kgan.toy.sample("grid25", 10_000, seed=0))
+    data = data.shuffle(10_000, seed=0).repeat().batch(128, drop_remainder=True)
+    found = {}
+    for name, gan in [("collapsing", toy_gan("minimax", 1e-2, 1e-5, n_critic=5)),
+                      ("healthy", toy_gan("hinge", 2e-3, 2e-3))]:
+        run = runs.new_run(tmp_path, name)
+        run.update_metadata(status="running")
+        monitor = callbacks.HealthMonitor(run, real)
+        gan.fit(data, epochs=3, steps_per_epoch=25, callbacks=[monitor], verbose=0)
+        samples = gan.generate(2500, seed=3, use_ema=False)
+        found[name] = (run.metadata().get("warnings") or [], monitor.diversity(gan),
+                       kgan.toy.mode_coverage(samples, "grid25"))
+    warnings, diversity, coverage = found["collapsing"]
+    assert ("mode_collapse", 3) in {(w["kind"], w["epoch"]) for w in warnings}
+    assert diversity["spread"] < 0.1 and coverage["modes"] <= 2
+    warnings, diversity, coverage = found["healthy"]
+    assert warnings == [] and diversity["spread"] > 0.5 and coverage["modes"] >= 4

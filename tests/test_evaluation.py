@@ -1,0 +1,212 @@
+"""`kgan.evaluation`: the Evaluator on real data, recording into a run, `evaluate` and
+`kgan evaluate`, and the metrics and health monitor inside `train`."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from kgan import callbacks, cli, evaluation, runs, toy, training
+from kgan.config import RunConfig
+from kgan.errors import KganError
+
+
+@pytest.fixture(scope="module")
+def digits_npz(tmp_path_factory):
+    """scikit-learn's digits split as kgan's `digits` dataset splits them (first 1,500 train,
+    last 297 test), as an .npz array source in [-1, 1] with labels."""
+    data = load_digits()
+    x = (data.images.astype(np.float32) / 8.0 - 1.0)[..., None]
+    y = data.target.astype(np.int32)
+    path = tmp_path_factory.mktemp("data") / "digits.npz"
+    np.savez(path, x_train=x[:1500], y_train=y[:1500], x_test=x[1500:], y_test=y[1500:])
+    return f"npz:{path}", x[:1500], x[1500:]
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_digits_real_vs_real_through_the_evaluator(digits_npz, cache):
+    source, train, test = digits_npz
+    evaluator = evaluation.Evaluator(source, extractor="digits")
+    assert (evaluator.kind, evaluator.shape, evaluator.reference_num) == ("image", (8, 8, 1), 1500)
+    assert evaluator.available() == ["classifier_score", "fid", "kid", "memorisation", "pr"]
+    assert evaluator.default_metrics() == ["fid", "kid", "pr", "memorisation"]
+    assert evaluator.default_metrics(training=True) == ["fid", "kid", "pr"]
+    results = evaluator.measure(test, ["fid", "kid", "pr", "memorisation", "classifier_score"],
+                                options={"kid": {"num_subsets": 20}})
+    # The real-vs-real values of kgan/assets/README.md (train 1,500 vs test 297).
+    assert results["fid"]["fid"] == pytest.approx(1.4746, abs=2e-3)
+    assert (results["fid"]["num_real"], results["fid"]["num_fake"]) == (1500, 297)
+    assert results["kid"]["kid"] == pytest.approx(0.028, abs=0.012)
+    assert results["kid"]["num_subsets"] == 20 and results["kid"]["subset_size"] == 297
+    pr = results["pr"]
+    assert pr["num_real"] == pr["num_fake"] == 297  # equal-size sets for the k-NN manifolds
+    assert 0.6 < pr["precision"] < 0.9 and 0.6 < pr["recall"] < 0.95
+    assert results["memorisation"]["near_copy_share"] == 0.0
+    assert results["memorisation"]["median_ratio"] == pytest.approx(1.20, abs=0.05)
+    assert results["classifier_score"]["classifier_score"] == pytest.approx(8.9, abs=0.3)
+    for result in results.values():
+        assert result["extractor"] == "digits" and len(result["extractor_fingerprint"]) == 12
+    # Training images are near-copies of themselves.
+    copies = evaluator.measure(train[:50], ["memorisation"])["memorisation"]
+    assert copies["near_copy_share"] == 1.0 and copies["num_train"] == 1500
+    assert [p.name for p in cache.iterdir()] == [evaluator.reference().path.name]
+
+
+def test_images_are_resized_for_the_extractor_and_cached_per_size(tmp_path, cache, monkeypatch):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "big.npy"
+    np.save(path, rng.integers(0, 256, size=(40, 16, 16), dtype=np.uint8))
+    evaluator = evaluation.Evaluator(f"npy:{path}", image_size=12, extractor="digits")
+    reference = evaluator.reference()
+    assert reference.features.shape == (40, 64) and reference.count == 40
+    assert "12px" in reference.path.name and reference.path.parent == cache
+    assert evaluator.features(rng.uniform(-1, 1, (5, 12, 12, 1))).shape == (5, 64)
+    monkeypatch.setattr(evaluation.Evaluator, "_real", lambda self, n: pytest.fail("re-read"))
+    again = evaluation.Evaluator(f"npy:{path}", image_size=12, extractor="digits").reference()
+    np.testing.assert_array_equal(again.features, reference.features)  # from the cache
+
+
+def test_toy_mixtures_get_mode_coverage_in_their_own_coordinates():
+    evaluator = evaluation.Evaluator("grid25")
+    assert evaluator.feature_space == "raw" and evaluator.extractor is None
+    assert evaluator.default_metrics() == evaluator.default_metrics(training=True)
+    assert evaluator.default_metrics() == ["mode_coverage"]
+    results = evaluator.measure(toy.sample("grid25", 2500, seed=1), ["mode_coverage", "fid"])
+    assert results["mode_coverage"]["modes"] == 25
+    assert results["fid"]["fid"] < 0.05 and results["fid"]["extractor"] == "raw"
+    assert evaluation.scalars(results)["modes"] == 25.0
+    with pytest.raises(KganError, match="available: fid, kid, memorisation, mode_coverage, pr"):
+        evaluator.check(["classifier_score"])
+
+
+def test_images_without_an_extractor_say_how_to_get_one(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros((20, 4, 4), np.uint8))
+    evaluator = evaluation.Evaluator(f"npy:{path}")
+    assert evaluator.available() == [] and evaluator.default_metrics() == []
+    with pytest.raises(KganError, match="inception.*KGAN_INCEPTION_WEIGHTS"):
+        evaluator.check(["fid"])
+    with pytest.raises(KganError, match="unknown metric 'fidd'; valid metrics: classifier_score"):
+        evaluator.check("fidd")
+
+
+def test_record_writes_one_line_per_number(tmp_path):
+    run = runs.new_run(tmp_path, "r")
+    run.update_metadata(status="complete")
+    results = {
+        "fid": {"fid": 3.5, "num_real": 1500, "num_fake": 1000, "extractor": "digits"},
+        "pr": {"precision": 0.8, "recall": 0.6, "k": 3, "num_real": 1000, "num_fake": 1000,
+               "extractor": "digits"},
+        "memorisation": {"near_copy_share": 0.01, "median_ratio": 1.1, "num_train": 1500,
+                         "num_fake": 1000, "extractor": "digits"},
+    }
+    evaluation.record(run, results, epoch=4, step=92)
+    records = run.metric_records()
+    assert [r["metric"] for r in records] == ["fid", "precision", "recall", "memorisation"]
+    assert records[1] | {"time": None} == {
+        "metric": "precision", "value": 0.8, "epoch": 4, "step": 92, "num_samples": 1000,
+        "feature_extractor": "digits", "k": 3, "num_real": 1000, "time": None,
+    }
+    card = run.metadata()["metrics"]
+    assert card["memorisation"]["value"] == 0.01 and card["memorisation"]["median_ratio"] == 1.1
+    assert card["fid"]["num_real"] == 1500 and card["fid"]["num_samples"] == 1000
+
+
+def fake_run(root, source, name="g", status="complete"):
+    """A finished run folder by hand: its config and a tiny saved generator (z -> 8x8x1)."""
+    run = runs.new_run(root, name)
+    config = RunConfig(dataset=source, arch="dcgan", latent_dim=4, epochs=3)
+    run.write_config({"run": config.to_dict(), "model": {}, "compile": {}})
+    z = keras.Input((4,), name="z")
+    x = keras.layers.Dense(64, activation="tanh")(z)
+    generator = keras.Model(z, keras.layers.Reshape((8, 8, 1))(x))
+    callbacks.save(generator, run.generator_path)
+    run.update_metadata(status=status, conditional=False, num_classes=None, epochs_done=3,
+                        steps_done=30, pid=None)
+    return run
+
+
+def test_evaluate_a_run_records_its_results(tmp_path, digits_npz, cache, capsys):
+    run = fake_run(tmp_path, digits_npz[0])
+    results = evaluation.evaluate(run, "fid,memorisation", num=200, extractor="digits")
+    assert results["fid"]["num_fake"] == 200 and results["fid"]["fid"] > 10  # an untrained G
+    assert "fid:" in capsys.readouterr().out  # the progress bar
+    records = run.metric_records()
+    assert [(r["metric"], r["epoch"], r["step"], r["num_samples"]) for r in records] == [
+        ("fid", 3, 30, 200), ("memorisation", 3, 30, 200)]
+    assert run.metadata()["metrics"]["fid"]["value"] == results["fid"]["fid"]
+    # Same seed, same samples, same number.
+    again = evaluation.evaluate(run, ["fid"], num=200, extractor="digits", progress=False,
+                                write=False)
+    assert again["fid"]["fid"] == results["fid"]["fid"] and len(run.metric_records()) == 2
+    busy = fake_run(tmp_path, digits_npz[0], name="busy", status="running")
+    busy.update_metadata(pid=__import__("os").getpid(), host=__import__("socket").gethostname())
+    with pytest.raises(KganError, match="being trained right now"):
+        evaluation.evaluate(busy, num=100)
+
+
+def test_kgan_evaluate_command(tmp_path, digits_npz, cache, capsys):
+    fake_run(tmp_path, digits_npz[0])
+    argv = ["evaluate", "g", "--metrics", "fid,pr", "--num", "100", "--extractor", "digits",
+            "--runs-dir", str(tmp_path), "--quiet"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "run 'g': 100 samples (seed 2) vs real training data, features: digits" in out
+    assert "precision" in out and "recall" in out and "metrics.jsonl" in out
+    assert [r["metric"] for r in runs.open_run(tmp_path, "g").metric_records()] == [
+        "fid", "precision", "recall"]
+    assert cli.main(["evaluate", "g", "--metrics", "fid", "--runs-dir", str(tmp_path)]) == 2
+    assert "no feature extractor applies" in capsys.readouterr().err  # npz: no default
+
+
+# ----------------------------------------------------------------------------- during training
+
+
+def tiny_digits(source, **changes):
+    return RunConfig(
+        dataset=source, arch="dcgan", arch_kwargs={"width": 4}, latent_dim=8, epochs=2,
+        steps_per_epoch=3, batch_size=32, ema=0.9, eval_every=1, eval_num=100,
+    ).replace(**changes)
+
+
+def test_train_measures_every_epoch_and_audits_memorisation(tmp_path, digits_npz, cache,
+                                                           monkeypatch, capsys):
+    monkeypatch.setattr("kgan.features.default_for", lambda dataset: "digits")
+    run = training.train(tiny_digits(digits_npz[0], tensorboard=True), tmp_path, name="d",
+                         export=False, verbose=2)
+    history = run.history()
+    assert all({"fid", "kid", "precision", "recall"} <= set(r) for r in history)
+    meta = run.metadata()
+    assert set(meta["metrics"]) == {"fid", "kid", "precision", "recall", "memorisation"}
+    audit = meta["metrics"]["memorisation"]
+    assert (audit["epoch"], audit["num_samples"], audit["num_train"]) == (2, 100, 1500)
+    assert audit["feature_extractor"] == "digits" and 0.0 <= audit["value"] <= 1.0
+    assert [r["epoch"] for r in run.metric_records() if r["metric"] == "fid"] == [1, 2]
+    assert any(run.tensorboard_dir.iterdir())
+    out = capsys.readouterr().out
+    assert "- fid: " in out  # in the epoch's progress line
+
+
+def test_train_stops_a_collapsing_run_when_asked(tmp_path, capsys):
+    """The saturating minimax loss on grid25 with the discriminator 1,000x faster than the
+    generator: D wins at once, G gets no gradient and never spreads out."""
+    collapsing = RunConfig(
+        dataset="grid25", arch="mlp", arch_kwargs={"units": 32, "depth": 1}, latent_dim=8,
+        loss="minimax", d_lr=1e-2, g_lr=1e-5, ema=None, batch_size=128, epochs=4,
+        steps_per_epoch=10, steps_per_execution=10, on_warning="stop",
+    )
+    with pytest.raises(training.TrainingStopped, match="mode_collapse at epoch 3"):
+        training.train(collapsing, tmp_path, name="bad", export=False, verbose=0)
+    run = runs.open_run(tmp_path, "bad")
+    assert [(w["epoch"], w["kind"]) for w in run.metadata()["warnings"]] == [(3, "mode_collapse")]
+    assert run.status == "failed" and "stopped (on_warning='stop')" in run.reason
+    assert [e for e, _ in run.checkpoints()] == [3]  # stopped after epoch 3 of 4
+    assert "memorisation" not in run.metadata()["metrics"]  # vector data: no image audit
+    assert "kgan: warning: epoch 3: mode_collapse" in capsys.readouterr().out
