@@ -441,8 +441,8 @@ def _shuffle_buffer(spec: DataSpec) -> int:
 
 
 def _load_checkpoint(path: Path):
-    import kgan  # noqa: F401  (registers kgan's objects for deserialisation)
-    import kgan.schedules  # noqa: F401
+    import kgan.gan  # noqa: F401  (registers GAN, its losses and regularisers; `import kgan`
+    import kgan.schedules  # noqa: F401  is lazy and registers nothing)
 
     try:
         return keras.saving.load_model(path, safe_mode=True)
