@@ -291,7 +291,7 @@ class Evaluator:
 
         Every result records the feature space (`extractor`) and the sample counts
         (`num_real` or `num_train`, `num_fake`). Precision and recall compare equal numbers
-        of real and generated samples (a fixed random subset of the reference). `options` maps a metric to its keyword
+        of real and generated samples (a fixed random subset of the larger side). `options` maps a metric to its keyword
         arguments (e.g. `{"kid": {"num_subsets": 10}}`); `progress(name, result)` is called
         after each metric.
 
@@ -320,7 +320,12 @@ class Evaluator:
                 extractor = self.extractor
             given = inputs
             if name == "pr":
-                given = {**inputs, "real_features": _subset(inputs["real_features"], len(samples))}
+                n = min(len(inputs["real_features"]), len(inputs["fake_features"]))
+                given = {
+                    **inputs,
+                    "real_features": _subset(inputs["real_features"], n),
+                    "fake_features": _subset(inputs["fake_features"], n),
+                }
             results[name] = metrics_lib.compute(
                 name, extractor=extractor, options=options.get(name), **given
             )

@@ -53,6 +53,8 @@ def test_digits_real_vs_real_through_the_evaluator(digits_npz, cache):
     assert results["classifier_score"]["classifier_score"] == pytest.approx(8.9, abs=0.3)
     for result in results.values():
         assert result["extractor"] == "digits" and len(result["extractor_fingerprint"]) == 12
+    many = evaluator.measure(np.concatenate([test] * 7)[:2000], ["pr"])["pr"]
+    assert many["num_real"] == many["num_fake"] == 1500  # the larger side is subsampled
     # Training images are near-copies of themselves.
     copies = evaluator.measure(train[:50], ["memorisation"])["memorisation"]
     assert copies["near_copy_share"] == 1.0 and copies["num_train"] == 1500
