@@ -118,7 +118,10 @@ class Evaluator:
         self.reference_num = int(min(reference_num, count))
         if extractor == "auto":
             extractor = features_lib.default_for(dataset) if self.kind == "image" else None
-        self.extractor = features_lib.get(extractor) if extractor is not None else None
+        try:
+            self.extractor = features_lib.get(extractor) if extractor is not None else None
+        except ValueError as e:
+            raise KganError(str(e)) from None
         self._reference = None
 
     @classmethod

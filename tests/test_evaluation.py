@@ -97,6 +97,8 @@ def test_images_without_an_extractor_say_how_to_get_one(tmp_path):
         evaluator.check(["fid"])
     with pytest.raises(KganError, match="unknown metric 'fidd'; valid metrics: classifier_score"):
         evaluator.check("fidd")
+    with pytest.raises(KganError, match="valid names: digits, inception, mnist"):
+        evaluation.Evaluator(f"npy:{path}", extractor="vgg")
 
 
 def test_record_writes_one_line_per_number(tmp_path):
