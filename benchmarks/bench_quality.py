@@ -119,7 +119,8 @@ def bench_digits(args) -> dict:
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training after the last epoch that fits in `seconds` of training time."""
+    """Stops training after the last epoch that fits in `seconds` of training time, or in the
+    middle of an epoch when the budget runs out there (an epoch can be longer than it)."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
@@ -131,6 +132,10 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
