@@ -31,6 +31,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import kgan  # noqa: E402
+from kgan.schedules import HoldThenDecay  # noqa: E402
 
 LOSSES = ("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares")
 DATASETS = ("ring8", "grid25")
@@ -54,16 +55,16 @@ class Recipe:
     wasserstein_regularizer_weight: float = _setting(0.1, "its weight")
     units: int = _setting(128, "mlp width (both networks)")
     depth: int = _setting(3, "mlp hidden layers (both networks)")
-    latent_dim: int = _setting(2, "size of z")
-    d_lr: float = _setting(2e-3, "discriminator Adam learning rate")
-    g_lr: float = _setting(2e-3, "generator Adam learning rate")
+    latent_dim: int = _setting(8, "size of z")
+    d_lr: float = _setting(1e-3, "discriminator Adam learning rate")
+    g_lr: float = _setting(1e-3, "generator Adam learning rate")
     beta_1: float = _setting(0.5, "Adam beta_1 (both)")
     beta_2: float = _setting(0.99, "Adam beta_2 (both)")
     decay_fraction: float = _setting(0.5, "final share of the steps over which both lrs fall to 0")
     batch_size: int = _setting(256, "batch size")
-    steps: int = _setting(6000, "generator steps")
+    steps: int = _setting(12000, "generator steps")
     n_critic: int = _setting(1, "discriminator steps per generator step")
-    ema_decay: float = _setting(0.99, "generator weight EMA used for sampling; 0 disables it")
+    ema_decay: float = _setting(0.999, "generator weight EMA used for sampling; 0 disables it")
     steps_per_execution: int = _setting(50, "train steps per tf.function call")
     jit_compile: bool = _setting(True, "XLA-compile the train step (faster for these tiny nets)")
 
@@ -74,24 +75,6 @@ class Recipe:
         if name == "none":
             return []
         return [{"name": name, "weight": weight, "every": self.regularizer_every}]
-
-
-class HoldThenDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """A constant learning rate that decays linearly to 0 over the last `decay_fraction` steps."""
-
-    def __init__(self, learning_rate: float, steps: int, decay_fraction: float) -> None:
-        self.learning_rate = learning_rate
-        self.steps = steps
-        self.decay_fraction = decay_fraction
-
-    def __call__(self, step):
-        decay_steps = max(self.steps * self.decay_fraction, 1.0)
-        left = (self.steps - keras.ops.cast(step, "float32")) / decay_steps
-        return self.learning_rate * keras.ops.clip(left, 0.0, 1.0)
-
-    def get_config(self) -> dict:
-        return {"learning_rate": self.learning_rate, "steps": self.steps,
-                "decay_fraction": self.decay_fraction}
 
 
 def toy_dataset(name: str, batch_size: int, seed: int):

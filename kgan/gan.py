@@ -63,7 +63,9 @@ class GAN(keras.Model):
         n_critic: discriminator updates per generator update. Each step makes `n_critic`
             discriminator updates on its batch, each with fresh latents, then one generator update.
         ema_decay: keep an exponential moving average of the generator's weights with this decay
-            (e.g. 0.999), used by `generate` and by exports; None disables it.
+            (e.g. 0.999), used by `generate` and by exports; None disables it. The decay warms
+            up as `min(ema_decay, (1 + t) / (10 + t))` at generator step `t`, so that short runs
+            are not dragged towards the initial weights (0.999^3000 still leaves them 5%).
         seed: key of all training noise. Noise is stateless, keyed on the seed, the step (the
             generator optimizer's saved iteration count) and the replica, so a reloaded model
             continues with exactly the noise it would have drawn.
@@ -398,7 +400,8 @@ class GAN(keras.Model):
         return loss
 
     def _update_ema(self, context) -> None:
-        decay = self.ema_decay
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         pairs = [
             (ema.value, w.value)
             for ema, w in zip(self.ema_generator.weights, self.generator.weights)

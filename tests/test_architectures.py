@@ -9,6 +9,7 @@ import tensorflow as tf
 
 import kgan
 from kgan import architectures
+from kgan.errors import KganError
 
 LATENT = 8
 CLASSES = 3
@@ -77,6 +78,20 @@ def test_bad_image_size_lists_valid_sizes(name, shape, valid):
         family.generator(shape, LATENT)
     with pytest.raises(ValueError, match=expected):
         family.discriminator(shape)
+
+
+@pytest.mark.parametrize(
+    "name,shape,fix",
+    [
+        ("dcgan", (48, 48, 1), "use image_size 32 or 64"),
+        ("dcgan", (4, 4, 1), "use image_size 8"),
+        ("resnet", (128, 128, 3), "use image_size 64"),
+        ("dcgan", (2,), "use the mlp architecture"),
+    ],
+)
+def test_bad_image_size_is_a_kgan_error_naming_the_fix(name, shape, fix):
+    with pytest.raises(KganError, match=re.escape(fix)):
+        architectures.get(name, width=1).generator(shape, LATENT)
 
 
 @pytest.mark.parametrize(

@@ -62,12 +62,25 @@ def test_ema_generator_is_the_moving_average_and_the_sampler():
     before = weights(gan.generator)
     gan.fit(toy_dataset().take(1), epochs=1, verbose=0)
     after = weights(gan.generator)
+    # Step 1 warms up: the decay is min(0.9, (1 + 1) / (10 + 1)).
+    warm = 2.0 / 11.0
     for ema, b, a in zip(gan.ema_generator.weights, before, after):
-        np.testing.assert_allclose(ema.numpy(), 0.9 * b + 0.1 * a, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(ema.numpy(), warm * b + (1 - warm) * a, rtol=1e-5, atol=1e-7)
     assert gan.sampler is gan.ema_generator
     z = kgan.sample_latents(5, 7, LATENT)
     np.testing.assert_allclose(gan.generate(5, seed=7), gan.ema_generator(z), rtol=1e-6)
     np.testing.assert_allclose(gan.generate(5, seed=7, use_ema=False), gan.generator(z), rtol=1e-6)
+
+
+def test_ema_decay_reaches_its_setting_after_the_warmup():
+    gan = compile_gan(make_gan(ema_decay=0.9))
+    gan.fit(toy_dataset().take(1), epochs=1, verbose=0)
+    gan.g_optimizer.iterations.assign(1000)  # (1 + 1001) / (10 + 1001) > 0.9
+    ema_before, before = weights(gan.ema_generator), weights(gan.generator)
+    gan.fit(toy_dataset().take(1), epochs=1, verbose=0)
+    for ema, e, a in zip(gan.ema_generator.weights, ema_before, weights(gan.generator)):
+        np.testing.assert_allclose(ema.numpy(), 0.9 * e + 0.1 * a, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(weights(gan.generator)[0], before[0])
 
 
 def test_generate_is_reproducible_and_truncation_bounds_the_latents():

@@ -13,17 +13,31 @@ from typing import Callable, Sequence
 
 import keras
 
+from kgan.errors import KganError
+
 Wrap = Callable[[keras.layers.Layer], keras.layers.Layer]
 
 
 def square_image_size(family: str, data_shape: Sequence[int], sizes: Sequence[int]) -> int:
-    """The side of a square `(S, S, C)` image shape, checked against a family's valid sizes."""
+    """The side of a square `(S, S, C)` image shape, checked against a family's valid sizes.
+
+    Raises a KganError (a ValueError) that names the nearest valid sizes, so that the CLI
+    reports it in one line.
+    """
     shape = tuple(int(d) for d in data_shape)
     valid = ", ".join(str(s) for s in sizes)
     if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in sizes or shape[2] < 1:
-        raise ValueError(
+        fix = f"use an image_size in {{{valid}}}"
+        if len(shape) == 3 and shape[0] == shape[1] and shape[2] >= 1:
+            below = [s for s in sizes if s < shape[0]]
+            above = [s for s in sizes if s > shape[0]]
+            nearest = [str(s) for s in (below[-1:] + above[:1])]
+            fix = f"use image_size {' or '.join(nearest)}"
+        elif len(shape) != 3:
+            fix = f"use the mlp architecture for data of shape {shape}, or images of {{{valid}}}"
+        raise KganError(
             f"{family} builds square images (size, size, channels) with size in {{{valid}}}; "
-            f"got data_shape {shape}"
+            f"got data_shape {shape}; {fix}"
         )
     return shape[0]
 

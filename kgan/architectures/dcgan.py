@@ -16,6 +16,7 @@ from kgan.architectures.base import (
     spectral,
 )
 from kgan.architectures.blocks import square_image_size
+from kgan.errors import KganError
 
 SIZES = (8, 16, 32, 64, 128)
 UPSAMPLING = ("transposed", "nearest")
@@ -59,9 +60,9 @@ class DCGAN(Architecture):
         upsampling: str = "transposed",
     ) -> None:
         if int(width) < 1:
-            raise ValueError(f"dcgan: width must be >= 1, got {width}")
+            raise KganError(f"dcgan: width must be >= 1, got {width}")
         if upsampling not in UPSAMPLING:
-            raise ValueError(
+            raise KganError(
                 f"dcgan: upsampling must be one of {', '.join(UPSAMPLING)}; got {upsampling!r}"
             )
         self.width = int(width)

@@ -15,6 +15,7 @@ from kgan.architectures.base import (
     spectral,
 )
 from kgan.architectures.blocks import down_residual_block, square_image_size, up_residual_block
+from kgan.errors import KganError
 
 # Filters as multiples of `width`, per image size (Miyato et al. 2018, appendix B; the 64 px
 # layout follows their ImageNet/STL models). Generator: the 4x4 projection, then one
@@ -48,7 +49,7 @@ class ResNet(Architecture):
 
     def __init__(self, width: int = 64, spectral_norm: bool = True) -> None:
         if int(width) < 1:
-            raise ValueError(f"resnet: width must be >= 1, got {width}")
+            raise KganError(f"resnet: width must be >= 1, got {width}")
         self.width = int(width)
         self.spectral_norm = bool(spectral_norm)
 
