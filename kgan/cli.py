@@ -69,8 +69,8 @@ _TRAIN_FIELDS = (
     "dataset", "split", "image_size", "channels", "conditional", "data_dir", "arch",
     "latent_dim", "loss", "regularizer", "regularizer_weight", "regularizer_every", "n_critic",
     "g_lr", "d_lr", "beta_1", "beta_2", "lr_decay", "ema", "batch_size", "epochs",
-    "steps_per_epoch", "steps_per_execution", "seed", "grid_size", "eval_every", "eval_num",
-    "on_warning", "tensorboard",
+    "steps_per_epoch", "steps_per_execution", "jit_compile", "seed", "grid_size", "eval_every",
+    "eval_num", "on_warning", "tensorboard",
 )
 
 
@@ -388,6 +388,10 @@ def _add_train(commands) -> None:
     sched.add_argument("--batch-size", type=int)
     sched.add_argument("--steps-per-epoch", type=int, help="default: one pass over the data")
     sched.add_argument("--steps-per-execution", type=int, metavar="N")
+    sched.add_argument(
+        "--jit-compile", action="store_const", const=True,
+        help="XLA-compile the train step (off by default; see benchmarks/README.md)",
+    )
     sched.add_argument("--seed", type=int)
     sched.add_argument("--grid-size", type=int, metavar="N", help="sample grid of N x N per epoch")
     watch = train.add_argument_group("monitoring")

@@ -46,6 +46,7 @@ class RunConfig:
         batch_size, epochs; steps_per_epoch: None means one pass over the data per epoch.
         steps_per_execution: training steps per compiled call (fewer Python round trips; the
         progress bar and the non-finite check then see every N steps).
+        jit_compile: XLA-compile the train step (see benchmarks/README.md for when it pays).
         seed: seeds the weights, the data order and all training noise.
         grid_size: the per-epoch sample grid is grid_size x grid_size (conditional image runs
         use one column per class instead).
@@ -83,6 +84,7 @@ class RunConfig:
     epochs: int = 20
     steps_per_epoch: int | None = None
     steps_per_execution: int = 1
+    jit_compile: bool = False
     seed: int = 0
     grid_size: int = 8
     eval_every: int = 0
@@ -127,6 +129,8 @@ class RunConfig:
             problems.append(
                 f"on_warning must be warn, stop or rollback, got {self.on_warning!r}"
             )
+        if not isinstance(self.jit_compile, bool):
+            problems.append(f"jit_compile must be true or false, got {self.jit_compile!r}")
         if not isinstance(self.tensorboard, bool):
             problems.append(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if problems:
@@ -237,6 +241,7 @@ class RunConfig:
             loss=self.loss,
             regularizers=self.regularizers(),
             steps_per_execution=math.gcd(int(steps_per_epoch), self.steps_per_execution),
+            jit_compile=self.jit_compile,
         )
         return gan
 

@@ -124,7 +124,15 @@ def test_dry_run_prints_the_config_and_writes_nothing(capsys, tmp_path):
     assert lines["g_lr"] == lines["d_lr"] == "0.001"
     assert lines["ema"] == "None" and lines["regularizer"] == "'r1'"
     assert lines["arch_kwargs"] == "{'width': 32}"  # the preset's, kept for the same arch
+    assert lines["jit_compile"] == "False"
     assert not (tmp_path / "runs").exists()
+
+
+def test_jit_compile_flag_reaches_the_config(capsys, tmp_path):
+    status, out, _ = kgan(capsys, "train", "--preset", "ring8", "--jit-compile", "--dry-run",
+                          "--runs-dir", tmp_path)
+    lines = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert status == 0 and lines["jit_compile"] == "True"
 
 
 def test_resume_dry_run(capsys, trained):

@@ -207,6 +207,14 @@ def test_check_model_compares_with_the_models_config():
         config.replace(latent_dim=8).check_model(gan)
 
 
+def test_jit_compile_option_compiles_the_step_with_xla():
+    assert not tiny().build_gan((2,)).jit_compile
+    gan = tiny(jit_compile=True).build_gan((2,))
+    assert gan.jit_compile and gan.get_compile_config()["jit_compile"] is True
+    with pytest.raises(KganError, match="jit_compile must be true or false"):
+        tiny(jit_compile="yes")
+
+
 def test_epoch_batches_resume_the_same_data_order():
     examples = tf.data.Dataset.range(10)
 
