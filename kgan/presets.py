@@ -34,6 +34,7 @@ _TOY = dict(
     epochs=20,
     steps_per_epoch=600,
     steps_per_execution=50,
+    jit_compile=True,
     eval_every=5,
     eval_num=2500,
 )
@@ -61,15 +62,18 @@ PRESETS: dict[str, RunConfig] = {
         eval_every=5,
     ),
     # MNIST at 32x32 in 15 minutes of a 2-core CPU: the digits recipe (conditional DCGAN,
-    # width 32, hinge, Adam 5e-4 with betas 0.5/0.99, EMA 0.995), 2 epochs of 937 steps.
-    # Width 64 at 2e-4 with EMA 0.999 managed one epoch in 15 minutes, and its EMA generator,
-    # still mostly its initial weights, drew one blob (every sample classified "1", FID 189).
+    # width 32, hinge, Adam 5e-4 with betas 0.5/0.99, EMA 0.995) with a spectrally normalised
+    # discriminator and XLA (2.0x faster here: ~2 steps/s), 2 epochs of 850 steps (1,700
+    # batches of 64: 1.8 passes over the data). Without spectral norm every class was drawn
+    # (10% each) but the generator ignored z within a class (FID 20 vs real-vs-real 0.25,
+    # recall 0). Width 64 at 2e-4 with EMA 0.999 and no XLA managed 389 steps in 15 minutes
+    # and drew one blob. With a GPU, raise --epochs.
     "mnist": RunConfig(
         dataset="mnist",
         image_size=32,
         conditional=True,
         arch="dcgan",
-        arch_kwargs={"width": 32},
+        arch_kwargs={"width": 32, "spectral_norm": True},
         latent_dim=100,
         loss="hinge",
         g_lr=5e-4,
@@ -79,6 +83,8 @@ PRESETS: dict[str, RunConfig] = {
         ema=0.995,
         batch_size=64,
         epochs=2,
+        steps_per_epoch=850,
+        jit_compile=True,
         eval_every=1,
     ),
     "ring8": RunConfig(dataset="ring8", **_TOY),
