@@ -98,13 +98,17 @@ def in_browser(root: Path, name: str, repeats: int, chromium: str) -> dict:
     )
     url = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                     if response.read() == b"ok":
                         break
             except OSError:
-                time.sleep(0.2)
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"streamlit did not start: {' '.join(map(str, command))}")
+            time.sleep(0.2)
         expect.set_options(timeout=300_000)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)

@@ -165,7 +165,7 @@ def bench_mnist(args) -> dict:
     shares = np.bincount(probs.argmax(1), minlength=10) / len(probs)
     fake = evaluator.features(samples)
     reference = evaluator.reference()
-    test = evaluator.features(evaluator_split(evaluator, "test"))
+    test = evaluator.features(evaluator.real(evaluator.reference_num, split="test"))
     real = metrics.fid(reference.features, test)["fid"]
     fid = metrics.fid(reference.features, fake)["fid"]
     result = {
@@ -195,16 +195,6 @@ def bench_mnist(args) -> dict:
     print(f"       FID (mnist classifier, 10,000 vs 10,000 train) = {result['fid']}, real-vs-real "
           f"(test vs train) = {result['real_vs_real_fid']}")
     return result
-
-
-def evaluator_split(evaluator, split: str) -> np.ndarray:
-    """A split through the evaluator's own image path (run size, then the extractor's)."""
-    from kgan import data
-
-    images = data.load_arrays(evaluator.dataset, split=split, image_size=evaluator.image_size,
-                              channels=evaluator.channels, limit=evaluator.reference_num,
-                              data_dir=evaluator.data_dir)
-    return evaluator._fit(images)
 
 
 def main() -> None:

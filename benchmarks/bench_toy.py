@@ -19,7 +19,6 @@ import argparse
 import dataclasses
 import datetime
 import json
-import math
 import os
 import pathlib
 import sys
@@ -28,10 +27,10 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import kgan  # noqa: E402
-from kgan.schedules import HoldThenDecay  # noqa: E402
+import kgan.data  # noqa: E402
+from kgan.config import RunConfig  # noqa: E402
 
 LOSSES = ("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares")
 DATASETS = ("ring8", "grid25")
@@ -68,54 +67,33 @@ class Recipe:
     steps_per_execution: int = _setting(50, "train steps per tf.function call")
     jit_compile: bool = _setting(True, "XLA-compile the train step (faster for these tiny nets)")
 
-    def regularizers(self, loss: str) -> list[dict]:
+    def run_config(self, dataset: str, loss: str, seed: int) -> RunConfig:
+        """This recipe with `loss` as a `kgan train` configuration (one epoch of `steps`)."""
         name, weight = self.regularizer, self.regularizer_weight
         if loss == "wasserstein":
             name, weight = self.wasserstein_regularizer, self.wasserstein_regularizer_weight
-        if name == "none":
-            return []
-        return [{"name": name, "weight": weight, "every": self.regularizer_every}]
+        return RunConfig(
+            dataset=dataset, arch="mlp", arch_kwargs={"units": self.units, "depth": self.depth},
+            latent_dim=self.latent_dim, loss=loss,
+            regularizer=None if name == "none" else name, regularizer_weight=weight,
+            regularizer_every=self.regularizer_every, n_critic=self.n_critic,
+            g_lr=self.g_lr, d_lr=self.d_lr, beta_1=self.beta_1, beta_2=self.beta_2,
+            lr_decay=self.decay_fraction, ema=self.ema_decay or None,
+            batch_size=self.batch_size, epochs=1, steps_per_epoch=self.steps,
+            steps_per_execution=self.steps_per_execution, jit_compile=self.jit_compile, seed=seed,
+        )
 
 
 def toy_dataset(name: str, batch_size: int, seed: int):
     """Endless shuffled batches of the mixture (kgan.data's fixed 10,000-point draw)."""
-    try:
-        import kgan.data
-
-        return kgan.data.load(name, batch_size=batch_size, seed=seed).repeat()
-    except ImportError:  # kgan.data not available: the same draw, built here
-        points = kgan.toy.sample(name, 10_000, seed=0)
-        ds = tf.data.Dataset.from_tensor_slices(points).shuffle(len(points), seed=seed)
-        return ds.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return kgan.data.load(name, batch_size=batch_size, seed=seed).repeat()
 
 
 def train_and_evaluate(dataset: str, loss: str, seed: int, recipe: Recipe) -> dict:
     """Trains one GAN on `dataset` with `loss` and returns its scores and wall time."""
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
-    family = kgan.architectures.get("mlp", units=recipe.units, depth=recipe.depth)
-    generator, discriminator = family.build((2,), recipe.latent_dim)
-    gan = kgan.GAN(
-        generator,
-        discriminator,
-        n_critic=recipe.n_critic,
-        ema_decay=recipe.ema_decay or None,
-        seed=seed,
-    )
-
-    def adam(lr, steps):
-        schedule = HoldThenDecay(lr, steps, recipe.decay_fraction) if recipe.decay_fraction else lr
-        return keras.optimizers.Adam(schedule, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
-
-    steps_per_execution = math.gcd(recipe.steps, recipe.steps_per_execution)
-    gan.compile(
-        d_optimizer=adam(recipe.d_lr, recipe.steps * recipe.n_critic),
-        g_optimizer=adam(recipe.g_lr, recipe.steps),
-        loss=loss,
-        regularizers=recipe.regularizers(loss),
-        steps_per_execution=steps_per_execution,
-        jit_compile=recipe.jit_compile,
-    )
+    gan = recipe.run_config(dataset, loss, seed).build_gan((2,), steps_per_epoch=recipe.steps)
     history = gan.fit(
         toy_dataset(dataset, recipe.batch_size, seed),
         steps_per_epoch=recipe.steps,

@@ -246,7 +246,7 @@ class Evaluator:
 
     def _load_reference(self) -> features_lib.ReferenceStats:
         if self.extractor is None:
-            x = self.features(self._real(self.reference_num))
+            x = self.features(self.real(self.reference_num))
             mean, cov = metrics_lib.feature_stats(x)
             return features_lib.ReferenceStats(
                 x, mean, cov, self.dataset, self.split, "raw", len(x)
@@ -254,18 +254,20 @@ class Evaluator:
         return features_lib.reference_stats(
             self._cache_key(),
             self.extractor,
-            lambda: self._fit(self._real(self.reference_num)),
+            lambda: self._fit(self.real(self.reference_num)),
             split=self.split,
             count=self.reference_num,
             cache_dir=self.cache_dir,
         )
 
-    def _real(self, limit: int) -> np.ndarray:
+    def real(self, limit: int, split: str | None = None) -> np.ndarray:
+        """The first `limit` real examples of `split` (default: the evaluator's), at the run's
+        size and channels: what the generator is compared with."""
         from kgan import data
 
         return data.load_arrays(
             self.dataset,
-            split=self.split,
+            split=split or self.split,
             image_size=self.image_size,
             channels=self.channels,
             limit=limit,

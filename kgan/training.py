@@ -203,20 +203,6 @@ def _model_card(name: str, config: RunConfig, spec: DataSpec, gan, steps: int) -
     }
 
 
-def _real_sample(config: RunConfig) -> np.ndarray:
-    """The first `_REFERENCE_POINTS` real examples (for scatter plots and the health monitor)."""
-    from kgan import data
-
-    return data.load_arrays(
-        config.dataset,
-        split=config.split,
-        image_size=config.image_size,
-        channels=config.channels,
-        limit=_REFERENCE_POINTS,
-        data_dir=config.data_dir,
-    )
-
-
 def _grid_callback(run, config: RunConfig, spec: DataSpec, gan, real) -> callbacks_lib.SampleGrid:
     if spec.kind == "image":
         if gan.num_classes and gan.num_classes <= 16:
@@ -307,7 +293,9 @@ def train(
 
     run.mark_running()
     try:
-        real = _real_sample(config)
+        evaluator = evaluation.Evaluator.for_config(config)
+        # Real examples for the scatter plots of vector data and the health monitor.
+        real = evaluator.real(_REFERENCE_POINTS)
         grid = _grid_callback(run, config, spec, gan, real)
         run.update_metadata(
             epochs=config.epochs,
@@ -316,7 +304,6 @@ def train(
         )
         if initial_epoch == 0:
             grid.write(gan, 0)
-        evaluator = evaluation.Evaluator.for_config(config)
         monitor = _health_monitor(run, config, evaluator, real)
         recorders = callbacks_lib.run_callbacks(run, grid, time_offset, monitor)
         stopper = recorders[0]

@@ -70,7 +70,9 @@ def test_images_are_resized_for_the_extractor_and_cached_per_size(tmp_path, cach
     assert reference.features.shape == (40, 64) and reference.count == 40
     assert "12px" in reference.path.name and reference.path.parent == cache
     assert evaluator.features(rng.uniform(-1, 1, (5, 12, 12, 1))).shape == (5, 64)
-    monkeypatch.setattr(evaluation.Evaluator, "_real", lambda self, n: pytest.fail("re-read"))
+    monkeypatch.setattr(
+        evaluation.Evaluator, "real", lambda self, n, split=None: pytest.fail("re-read")
+    )
     again = evaluation.Evaluator(f"npy:{path}", image_size=12, extractor="digits").reference()
     np.testing.assert_array_equal(again.features, reference.features)  # from the cache
 
