@@ -22,19 +22,14 @@ import numpy as np
 
 from kgan import images as images_lib
 from kgan import runs as runs_lib
+from kgan.errors import KganError
 
 #: Seed of the fixed latent grid shown after every epoch.
 GRID_SEED = 0
 
 
 def _finite(logs) -> bool:
-    for value in (logs or {}).values():
-        try:
-            if not math.isfinite(float(value)):
-                return False
-        except (TypeError, ValueError):
-            continue
-    return True
+    return not _non_finite_keys(logs)
 
 
 def _non_finite_keys(logs) -> list[str]:
@@ -52,30 +47,108 @@ def _step(model) -> int:
     return int(keras.ops.convert_to_numpy(model.g_optimizer.iterations))
 
 
-class StopOnNonFinite(keras.callbacks.Callback):
-    """Stops training at the first batch whose logs hold a NaN or an infinity.
+class PoisonedModel(KganError):
+    """A model holding NaN or infinite values was about to be saved; nothing was written."""
 
-    After training, `reason` says what happened (None when all values stayed finite); the
-    other callbacks skip an epoch whose logs are not finite, so the last checkpoint stays good.
+
+def poisoned(model) -> list[str]:
+    """What in `model` holds a NaN or an infinity (`GAN.non_finite`; other models: their
+    variables), checked once per training step count: every recorder of one epoch end shares
+    the answer."""
+    if not hasattr(model, "non_finite"):
+        return [v.path for v in model.variables
+                if v.dtype.startswith("float") and not np.all(np.isfinite(np.asarray(v)))]
+    if not hasattr(model, "d_optimizer"):  # not compiled: no step to key a cache on
+        return model.non_finite()
+    key = (_step(model), int(keras.ops.convert_to_numpy(model.d_optimizer.iterations)))
+    cached = getattr(model, "_kgan_poisoned", None)
+    if cached is None or cached[0] != key:
+        cached = (key, model.non_finite())
+        object.__setattr__(model, "_kgan_poisoned", cached)
+    return cached[1]
+
+
+#: Attribute through which `StopOnNonFinite` tells the other callbacks (which may be built
+#: elsewhere) that training has diverged, as Keras' own `model.stop_training` does.
+_DIVERGED = "_kgan_diverged"
+
+
+def _healthy(model, logs) -> bool:
+    """The epoch may be recorded: training has not diverged, its logs are finite and so is
+    the whole model."""
+    return getattr(model, _DIVERGED, None) is None and _finite(logs) and not poisoned(model)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training when it diverges: at the first batch whose `d_loss`/`g_loss` are NaN,
+    infinite or exploded, or at an epoch end where a weight or an output is non-finite.
+
+    An explosion is a loss whose magnitude exceeds `explosion` times the run's own first value
+    (at least 1): a run at `lr=1e3` reaches 1e12 and then can look calm again (d_loss 0), and
+    an unpenalised Wasserstein critic grows without bound. The weights are checked too
+    (`GAN.non_finite`), because fused CPU kernels can hide NaN weights from the losses.
+
+    After training, `reason` says what happened (None when all stayed healthy); the other
+    recorders skip an epoch that is not healthy, so the last checkpoint stays good.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, explosion: float = 1e4) -> None:
         super().__init__()
+        self.explosion = float(explosion)
         self.reason: str | None = None
         self._epoch = 0
+        self._scale: dict[str, float] = {}
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
 
+    def on_train_begin(self, logs=None):
+        object.__setattr__(self.model, _DIVERGED, self.reason)
+
+    def _stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.model.stop_training = True
+            object.__setattr__(self.model, _DIVERGED, reason)
+
     def on_train_batch_end(self, batch, logs=None):
+        if self.reason is not None:
+            return
         bad = _non_finite_keys(logs)
-        if bad and self.reason is None:
+        if bad:
             values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
-            self.reason = (
+            self._stop(
                 f"non-finite loss at epoch {self._epoch}, step {_step(self.model)} ({values}); "
                 "lower the learning rates, add a regulariser (e.g. r1) or use another loss"
             )
-            self.model.stop_training = True
+            return
+        for key in ("d_loss", "g_loss"):
+            if key not in (logs or {}):
+                continue
+            value = abs(float(logs[key]))
+            scale = self._scale.setdefault(key, max(value, 1.0))
+            if value > self.explosion * scale:
+                self._stop(
+                    f"exploding loss at epoch {self._epoch}, step {_step(self.model)} "
+                    f"({key}={float(logs[key]):.3g}, {value / scale:.2g}x its first value "
+                    f"{scale:.3g}): training diverged; lower the learning rates or add a "
+                    "regulariser (e.g. r1, or gradient_penalty for wasserstein)"
+                )
+                return
+
+    def on_epoch_end(self, epoch, logs=None):
+        found = poisoned(self.model)
+        if not found:
+            return
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        if self.reason is None:
+            self._stop(
+                f"non-finite weights after epoch {epoch + 1}, step {_step(self.model)}: "
+                f"{found[0]} holds NaN or infinity{more} although the logged losses looked "
+                "finite; lower the learning rates, add a regulariser (e.g. r1) or use another loss"
+            )
+        elif "first non-finite" not in self.reason:
+            self.reason += f"; first non-finite variable: {found[0]}{more}"
 
 
 class HistoryWriter(keras.callbacks.Callback):
@@ -146,22 +219,24 @@ class SampleGrid(keras.callbacks.Callback):
         runs_lib.write_bytes(self.run.sample_path(epoch), images_lib.png_bytes(picture))
 
     def on_epoch_end(self, epoch, logs=None):
-        if _finite(logs):
+        if _healthy(self.model, logs):
             self.write(self.model, epoch + 1)
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """After every finite epoch: the whole GAN to `checkpoint/epoch-NNNN.keras` (what resume
+    """After every healthy epoch: the whole GAN to `checkpoint/epoch-NNNN.keras` (what resume
     loads: networks, EMA generator, both optimizers and their step counters) and the sampling
-    generator to `generator.keras`; both written atomically, older checkpoints deleted."""
+    generator to `generator.keras`; both written atomically. The newest `keep` checkpoints
+    stay (default 2), so a checkpoint found corrupt later can be deleted to resume from the
+    one before, losing one epoch rather than the run."""
 
-    def __init__(self, run: runs_lib.Run, keep: int = 1) -> None:
+    def __init__(self, run: runs_lib.Run, keep: int = 2) -> None:
         super().__init__()
         self.run = run
         self.keep = max(1, int(keep))
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):
+        if not _healthy(self.model, logs):
             return
         gan = self.model
         save(gan.sampler, self.run.generator_path)
@@ -171,7 +246,17 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def save(model: keras.Model, path) -> None:
-    """`model.save(path)` through a temporary file and `os.replace` (never half-written)."""
+    """`model.save(path)` through a temporary file and `os.replace` (never half-written).
+
+    Refuses (`PoisonedModel`, nothing written) a model holding NaN or infinite values: a
+    checkpoint, generator or export must never be poisoned.
+    """
+    found = poisoned(model)
+    if found:
+        raise PoisonedModel(
+            f"not saving {path}: {found[0]} holds NaN or infinity; resume from the last good "
+            "checkpoint with lower learning rates or a regulariser"
+        )
     tmp = runs_lib.temp_path(path)
     try:
         model.save(tmp)
@@ -190,7 +275,7 @@ class ModelCard(keras.callbacks.Callback):
         self.run = run
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):
+        if not _healthy(self.model, logs):
             return
         history = self.run.history()
         self.run.update_metadata(
@@ -259,7 +344,7 @@ class EvaluateEvery(keras.callbacks.Callback):
 
         done = epoch + 1
         last = done == (self.params or {}).get("epochs")
-        if not self.metrics or not _finite(logs) or (done % self.every and not last):
+        if not self.metrics or not _healthy(self.model, logs) or (done % self.every and not last):
             return
         samples = self.model.generate(self.num, seed=self.seed)
         results = self.evaluator.measure(samples, self.metrics, options=self.options)
@@ -304,7 +389,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
                 if np.ndim(value) == 0 and _finite({key: value}):
                     tf.summary.write(key, tf.constant(float(value), tf.float32),
                                      metadata=metadata("scalars"))
-            if self.grid is not None and _finite(logs):
+            if self.grid is not None and _healthy(self.model, logs):
                 picture = self.grid.picture(self.model)
                 h, w = picture.shape[:2]
                 png = images_lib.png_bytes(picture)
@@ -336,8 +421,8 @@ class HealthMonitor(keras.callbacks.Callback):
 
     Patterns (the warning's `kind`):
 
-    - `non_finite`: the epoch's logs hold a NaN or an infinity (`StopOnNonFinite` has stopped
-      training at the first bad batch);
+    - `non_finite`: the epoch's logs, a weight or an output hold a NaN or an infinity
+      (`StopOnNonFinite` has stopped training);
     - `divergence`: for `patience` epochs in a row the discriminator's loss stays below
       `d_loss_floor` while the generator's loss climbs — the discriminator has won and the
       generator is not coming back (not checked for the unbounded `wasserstein` loss);
@@ -421,6 +506,12 @@ class HealthMonitor(keras.callbacks.Callback):
             values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
             return {
                 "non_finite": f"non-finite values ({values}): training diverged; lower the "
+                "learning rates, add a regulariser (r1) or use another loss"
+            }
+        bad = poisoned(gan) if hasattr(gan, "g_optimizer") else []
+        if bad:
+            return {
+                "non_finite": f"non-finite weights ({bad[0]}): training diverged; lower the "
                 "learning rates, add a regulariser (r1) or use another loss"
             }
         found = {}
@@ -566,6 +657,7 @@ def run_callbacks(
 
 __all__ = [
     "Checkpoint",
+    "PoisonedModel",
     "EvaluateEvery",
     "HEALTH_ACTIONS",
     "HealthMonitor",
@@ -574,6 +666,7 @@ __all__ = [
     "SampleGrid",
     "StopOnNonFinite",
     "TensorBoardWriter",
+    "poisoned",
     "run_callbacks",
     "save",
 ]

@@ -38,6 +38,36 @@ def _runs_dir(args: argparse.Namespace):
     return args.runs_dir if args.runs_dir is not None else runs.default_root()
 
 
+def _check_runs_dir(root) -> None:
+    """Refuses a runs folder that is a file, cannot be created or is not writable, before
+    any work starts (instead of a traceback once training has begun)."""
+    _check_writable_folder(root, "the runs folder", "pass --runs-dir DIR with another folder")
+
+
+def _check_writable_folder(folder, what: str, fix: str) -> None:
+    """Raises a one-line KganError when `folder` (`what`, e.g. "the runs folder") is a file,
+    lies under a file, or is not writable; nothing is created."""
+    import os
+    from pathlib import Path
+
+    path = Path(folder)
+    try:
+        if path.exists() and not path.is_dir():
+            raise KganError(f"{what} {path} is a file, not a folder; {fix}")
+        existing = path.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise KganError(f"{what} {path} cannot be created: {existing} is a file; {fix}")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise KganError(
+                f"{what} {path} is not writable ({existing}: permission denied); {fix}"
+            )
+    except OSError as error:
+        reason = error.strerror or error
+        raise KganError(f"{what} {path} cannot be used ({reason}); {fix}") from None
+
+
 def _dashboard_hint(runs_dir) -> str:
     from pathlib import Path
 
@@ -50,6 +80,8 @@ def _dashboard_hint(runs_dir) -> str:
 
 
 def _parse_arch_args(pairs) -> dict:
+    """The --arch-arg KEY=VALUE pairs as architecture keyword arguments (JSON values, else
+    strings; the architecture checks and names bad values)."""
     import json
 
     kwargs = {}
@@ -69,8 +101,8 @@ _TRAIN_FIELDS = (
     "dataset", "split", "image_size", "channels", "conditional", "data_dir", "arch",
     "latent_dim", "loss", "regularizer", "regularizer_weight", "regularizer_every", "n_critic",
     "g_lr", "d_lr", "beta_1", "beta_2", "lr_decay", "ema", "batch_size", "epochs",
-    "steps_per_epoch", "steps_per_execution", "jit_compile", "seed", "grid_size", "eval_every",
-    "eval_num", "on_warning", "tensorboard",
+    "steps_per_epoch", "steps_per_execution", "jit_compile", "deterministic", "seed",
+    "grid_size", "eval_every", "eval_num", "on_warning", "tensorboard",
 )
 
 
@@ -99,6 +131,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from kgan import runs
 
     root = _runs_dir(args)
+    _check_runs_dir(root)
     if args.resume:
         given = [f"--{f.replace('_', '-')}" for f in _TRAIN_FIELDS
                  if f != "epochs" and getattr(args, f) is not None]
@@ -124,6 +157,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
     else:
         config = resolve_train_config(args)
+        if args.name:  # a file of that name is refused even with --overwrite
+            runs.check_new_name(root, args.name, overwrite=True)
         if args.dry_run:
             config.check_names()
             name = args.name or "(generated at start)"
@@ -180,6 +215,26 @@ def _duration(seconds) -> str:
 # ----------------------------------------------------------------------------- sample, export, list
 
 
+#: The most samples `kgan sample` draws at once (a 100,000-image grid is already ~3 GB).
+MAX_SAMPLES = 100_000
+
+
+def _check_sample_args(args: argparse.Namespace) -> None:
+    """Refuses --num, --cols and --truncation values that would fail later or mean nothing."""
+    import math
+
+    if not 1 <= args.num <= MAX_SAMPLES:
+        raise KganError(f"--num must be between 1 and {MAX_SAMPLES:,}, got {args.num}")
+    if args.cols is not None and not 1 <= args.cols <= args.num:
+        raise KganError(f"--cols must be between 1 and --num ({args.num}), got {args.cols}")
+    if args.truncation is not None and not (
+        math.isfinite(args.truncation) and args.truncation > 0
+    ):
+        raise KganError(
+            f"--truncation must be a finite number > 0 (e.g. 1.5), got {args.truncation}"
+        )
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -191,8 +246,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.out or f"{args.name}-samples.png")
     if out.suffix not in (".png", ".npz"):
         raise KganError(f"--out must end in .png (a grid) or .npz (arrays), got {str(out)!r}")
-    if args.num < 1:
-        raise KganError(f"--num must be >= 1, got {args.num}")
+    _check_sample_args(args)
+    if out.is_dir():
+        raise KganError(f"--out {out} is a folder; give a file name such as {out / 'samples.png'}")
+    _check_writable_folder(out.parent, f"the folder of --out {out}:", "choose another --out")
     run = runs.open_run(_runs_dir(args), args.name)
     meta = run.metadata()
     generator = run.load_generator()
@@ -236,7 +293,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from kgan import export, runs
 
     run = runs.open_run(_runs_dir(args), args.name)
-    path = export.export_run(run, args.out)
+    path = export.export_run(run, args.out, overwrite=args.overwrite)
     print(f"exported run {run.name!r} to {path} (signatures: {', '.join(export.SIGNATURES)})")
     if args.check_tflite:
         report = export.check_tflite(path)
@@ -361,8 +418,9 @@ def _add_train(commands) -> None:
     model = train.add_argument_group("model and objective")
     model.add_argument("--arch", help="architecture: mlp, dcgan, resnet")
     model.add_argument("--arch-arg", action="append", metavar="KEY=VALUE",
-                       help="architecture option, repeatable (e.g. width=32, spectral_norm=true)")
-    model.add_argument("--latent-dim", type=int, metavar="N", help="size of z")
+                       help="architecture option, repeatable (e.g. width=32, spectral_norm=true; "
+                       "width <= 1024, mlp units <= 16384)")
+    model.add_argument("--latent-dim", type=int, metavar="N", help="size of z (at most 4096)")
     model.add_argument("--loss", help="minimax, nonsaturating, wasserstein, hinge, least_squares")
     model.add_argument("--regularizer", help="gradient_penalty, r1, r2 or none")
     model.add_argument("--regularizer-weight", type=float, metavar="W")
@@ -392,8 +450,14 @@ def _add_train(commands) -> None:
         "--jit-compile", action="store_const", const=True,
         help="XLA-compile the train step (off by default; see benchmarks/README.md)",
     )
+    sched.add_argument(
+        "--deterministic", action="store_const", const=True,
+        help="run TensorFlow's ops deterministically, so a resumed run matches an "
+        "uninterrupted one bit for bit (slower)",
+    )
     sched.add_argument("--seed", type=int)
-    sched.add_argument("--grid-size", type=int, metavar="N", help="sample grid of N x N per epoch")
+    sched.add_argument("--grid-size", type=int, metavar="N",
+                       help="sample grid of N x N per epoch (N <= 32)")
     watch = train.add_argument_group("monitoring")
     watch.add_argument(
         "--eval-every", type=int, metavar="N",
@@ -426,15 +490,17 @@ def _add_sample(commands) -> None:
         epilog="example: kgan sample digits --num 64 --seed 0 --out digits.png",
     )
     sample.add_argument("name", help="run name")
-    sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--num", type=int, default=64,
+                        help="number of samples (default 64, at most 100000)")
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     sample.add_argument(
         "--out", metavar="FILE",
         help="FILE.png or FILE.npz (default NAME-samples.png)",
     )
     sample.add_argument("--label", type=int, help="class of every sample (conditional runs)")
-    sample.add_argument("--truncation", type=float, metavar="T", help="truncate z to [-T, T]")
-    sample.add_argument("--cols", type=int, help="grid columns")
+    sample.add_argument("--truncation", type=float, metavar="T",
+                        help="truncate z to [-T, T] (T > 0)")
+    sample.add_argument("--cols", type=int, help="grid columns (1 to --num)")
     _add_runs_dir(sample)
     sample.set_defaults(func=cmd_sample)
 
@@ -449,6 +515,10 @@ def _add_export(commands) -> None:
     )
     export.add_argument("name", help="run name")
     export.add_argument("--out", metavar="DIR", help="target folder (default RUNS_DIR/NAME/export)")
+    export.add_argument(
+        "--overwrite", action="store_true",
+        help="replace a kgan export already at --out (anything else there is always refused)",
+    )
     export.add_argument("--check-tflite", action="store_true",
                         help="also convert serving_default with TFLite and run it")
     _add_runs_dir(export)
@@ -538,16 +608,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What to lower when a command runs out of memory.
+_MEMORY_HINTS = {
+    "train": "lower --batch-size, --arch-arg width (units for mlp) or --latent-dim",
+    "sample": "lower --num",
+    "evaluate": "lower --num or --reference-num",
+}
+
+#: OS errors that are about the user's files and machine, not a bug: one line, no traceback.
+_USER_OS_ERRORS = ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOTDIR", "EISDIR", "EEXIST")
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """True for a `MemoryError` or TensorFlow's `ResourceExhaustedError` (TensorFlow is only
+    looked up when a command has imported it, so `kgan --help` stays fast)."""
+    if isinstance(error, MemoryError):
+        return True
+    tf = sys.modules.get("tensorflow")
+    errors = getattr(tf, "errors", None)
+    exhausted = getattr(errors, "ResourceExhaustedError", None)
+    return exhausted is not None and isinstance(error, exhausted)
+
+
+def _user_os_error(error: BaseException) -> bool:
+    """True for an OSError about the user's files (permissions, a full disk, a file where a
+    folder should be), which deserves one line rather than a traceback."""
+    import errno
+
+    if not isinstance(error, OSError) or error.errno is None:
+        return False
+    return errno.errorcode.get(error.errno) in _USER_OS_ERRORS
+
+
+def _fail(message: str) -> int:
+    """Prints `kgan: error: MESSAGE` on one line and returns the user-error status 2."""
+    print(f"kgan: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KganError as error:
-        print(f"kgan: error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
     except KeyboardInterrupt:
         print("kgan: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - re-raised unless it is the user's to fix
+        if _out_of_memory(error):
+            hint = _MEMORY_HINTS.get(args.command, "use smaller inputs")
+            return _fail(f"out of memory while running `kgan {args.command}`; {hint}")
+        if _user_os_error(error):
+            path = error.filename2 or error.filename  # os.replace(tmp, path): the target
+            where = f": {path}" if path else ""
+            return _fail(f"{error.strerror}{where}; check the path and its permissions")
+        raise
 
 
 if __name__ == "__main__":

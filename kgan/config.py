@@ -19,6 +19,30 @@ from typing import Any, Sequence
 
 from kgan.errors import KganError
 
+#: Upper bounds of the schedule and model size: beyond them a run cannot finish (tf.data's
+#: int64 counters overflow) or takes the whole machine; each error message names its bound.
+MAX_LATENT_DIM = 4096
+MAX_EPOCHS = 1_000_000
+MAX_STEPS_PER_EPOCH = 1_000_000_000
+MAX_EXAMPLES_DRAWN = 10**15
+MAX_GRID_SIZE = 32
+
+
+def _is_real(value: Any) -> bool:
+    """True for an int or float (not a bool), i.e. what a numeric option may hold."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _finite_above(value: Any, low: float, *, inclusive: bool) -> bool:
+    """True when `value` is a finite real number > `low` (>= when `inclusive`)."""
+    import math
+
+    if not _is_real(value) or not math.isfinite(float(value)):
+        return False
+    return float(value) >= low if inclusive else float(value) > low
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -33,23 +57,31 @@ class RunConfig:
         data_dir: where TFDS keeps its data (None: TFDS' default).
     Models:
         arch: architecture family name; arch_kwargs: its constructor arguments.
-        latent_dim: size of z.
+        latent_dim: size of z (at most 4096).
     Objective:
         loss: loss pair name; regularizer: discriminator regulariser name or None, with
-        regularizer_weight (None: the regulariser's default) and regularizer_every.
+        regularizer_weight (finite and >= 0; None: the regulariser's default) and
+        regularizer_every.
         n_critic: discriminator updates per generator update.
     Optimisation (Adam for both networks):
-        g_lr, d_lr: learning rates (two time-scale when different); beta_1, beta_2.
+        g_lr, d_lr: learning rates, finite and > 0 (two time-scale when different); beta_1,
+        beta_2.
         lr_decay: both rates decay linearly to 0 over this final share of training (0: constant).
         ema: generator weight EMA decay used for samples and exports, or None.
     Schedule:
-        batch_size, epochs; steps_per_epoch: None means one pass over the data per epoch.
+        batch_size, epochs (at most 1,000,000); steps_per_epoch: None means one pass over the
+        data per epoch (at most 1,000,000,000). With steps_per_epoch, epochs x steps_per_epoch
+        x batch_size (the examples drawn) is at most 10**15, which keeps tf.data's int64
+        counters far from overflowing.
         steps_per_execution: training steps per compiled call (fewer Python round trips; the
         progress bar and the non-finite check then see every N steps).
         jit_compile: XLA-compile the train step (see benchmarks/README.md for when it pays).
+        deterministic: run TensorFlow's ops deterministically
+        (tf.config.experimental.enable_op_determinism), so a resumed run matches an
+        uninterrupted one bit for bit; slower.
         seed: seeds the weights, the data order and all training noise.
-        grid_size: the per-epoch sample grid is grid_size x grid_size (conditional image runs
-        use one column per class instead).
+        grid_size: the per-epoch sample grid is grid_size x grid_size, at most 32 (conditional
+        image runs use one column per class instead).
     Monitoring (see `kgan.evaluation` and `kgan.callbacks`):
         eval_every: measure the EMA generator every N epochs and after the last — FID, KID and
         precision/recall in the dataset's feature space, mode coverage for the toy mixtures
@@ -85,6 +117,7 @@ class RunConfig:
     steps_per_epoch: int | None = None
     steps_per_execution: int = 1
     jit_compile: bool = False
+    deterministic: bool = False
     seed: int = 0
     grid_size: int = 8
     eval_every: int = 0
@@ -103,9 +136,10 @@ class RunConfig:
         for name in ("latent_dim", "n_critic", "batch_size", "epochs", "regularizer_every",
                      "grid_size", "steps_per_epoch", "image_size", "steps_per_execution"):
             positive(name)
+        problems += self._bound_problems() if not problems else []
         for name in ("g_lr", "d_lr"):
-            if not float(getattr(self, name)) > 0:
-                problems.append(f"{name} must be > 0, got {getattr(self, name)!r}")
+            if not _finite_above(getattr(self, name), 0.0, inclusive=False):
+                problems.append(f"{name} must be a finite number > 0, got {getattr(self, name)!r}")
         for name in ("beta_1", "beta_2"):
             if not 0.0 <= float(getattr(self, name)) < 1.0:
                 problems.append(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
@@ -115,8 +149,13 @@ class RunConfig:
             problems.append(f"ema must be in (0, 1) or None (off), got {self.ema!r}")
         if self.channels not in (None, 1, 3):
             problems.append(f"channels must be 1, 3 or None, got {self.channels!r}")
-        if self.regularizer_weight is not None and self.regularizer_weight < 0:
-            problems.append(f"regularizer_weight must be >= 0, got {self.regularizer_weight!r}")
+        if self.regularizer_weight is not None and not _finite_above(
+            self.regularizer_weight, 0.0, inclusive=True
+        ):
+            problems.append(
+                f"regularizer_weight must be a finite number >= 0 (or None: the regulariser's "
+                f"default), got {self.regularizer_weight!r}"
+            )
         if not isinstance(self.arch_kwargs, dict):
             problems.append(f"arch_kwargs must be a dict, got {self.arch_kwargs!r}")
         if not isinstance(self.seed, int):
@@ -131,10 +170,30 @@ class RunConfig:
             )
         if not isinstance(self.jit_compile, bool):
             problems.append(f"jit_compile must be true or false, got {self.jit_compile!r}")
+        if not isinstance(self.deterministic, bool):
+            problems.append(f"deterministic must be true or false, got {self.deterministic!r}")
         if not isinstance(self.tensorboard, bool):
             problems.append(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if problems:
             raise KganError("; ".join(problems))
+
+    def _bound_problems(self) -> list[str]:
+        """The upper bounds broken (of sizes already known to be positive integers)."""
+        limits = {"latent_dim": MAX_LATENT_DIM, "epochs": MAX_EPOCHS,
+                  "steps_per_epoch": MAX_STEPS_PER_EPOCH, "grid_size": MAX_GRID_SIZE}
+        problems = [
+            f"{name} must be at most {limit:,}, got {getattr(self, name):,}"
+            for name, limit in limits.items()
+            if getattr(self, name) is not None and getattr(self, name) > limit
+        ]
+        sizes = (self.epochs, self.steps_per_epoch, self.batch_size)
+        if not problems and all(isinstance(v, int) for v in sizes):
+            if self.epochs * self.steps_per_epoch * self.batch_size > MAX_EXAMPLES_DRAWN:
+                problems.append(
+                    "epochs x steps_per_epoch x batch_size (the examples drawn) must be at most "
+                    f"10**15, got {self.epochs} x {self.steps_per_epoch} x {self.batch_size}"
+                )
+        return problems
 
     # ------------------------------------------------------------------ dict round trip
 

@@ -78,10 +78,29 @@ def default_for(dataset: str) -> str | None:
 
 @functools.lru_cache(maxsize=None)
 def _load_model(path: str, mtime: float):
-    """A Keras model file, loaded once per process (per path and modification time)."""
+    """A Keras model file, loaded once per process (per path and modification time) in safe
+    mode; a corrupt or tampered file is a one-line `KganError`, not a traceback."""
     import keras
 
-    return keras.saving.load_model(path, compile=False, safe_mode=True)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - whatever the file does, it is refused
+        raise KganError(
+            f"cannot load the Keras model {path}: {_refusal(path, error)}; kgan loads models "
+            "in safe mode and runs no code from them: replace it with an unmodified .keras file"
+        ) from None
+
+
+def _refusal(path: str, error: Exception) -> str:
+    """Why a .keras file was refused, in one short clause (not Keras' advice to turn safe mode
+    off, nor its "File not found" for a file that exists but is not a .keras archive)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return "it is not a .keras (zip) archive, so it is corrupt or not a Keras model"
+    text = " ".join(str(error).split())
+    first = re.split(r"(?<=\.)\s", text, maxsplit=1)[0][:200] if text else type(error).__name__
+    return f"it is corrupt or was tampered with ({first.rstrip('.')})"
 
 
 def _file_digest(path: Path) -> str:
@@ -354,9 +373,10 @@ def _load_inception(path: str, mtime: float):
         return keras.applications.InceptionV3(
             include_top=False, weights=path, input_shape=(299, 299, 3), pooling="avg"
         )
-    except ValueError as error:
+    except Exception as error:  # noqa: BLE001 - a corrupt .h5 fails in many ways
+        first = " ".join(str(error).split())[:200] or type(error).__name__
         raise KganError(
-            f"{path} is not an InceptionV3 (include_top=False) weights file: {error}"
+            f"{path} is not an InceptionV3 (include_top=False) weights file: {first}"
         ) from None
 
 

@@ -76,6 +76,11 @@ def data_spec(config: RunConfig) -> DataSpec:
         raise
     except (ValueError, OSError) as e:
         raise KganError(f"cannot read dataset {config.dataset!r}: {e}") from None
+    if config.conditional and not info.num_classes:
+        raise KganError(
+            f"dataset {config.dataset!r} has no class labels; train it unconditionally "
+            "(drop --conditional)"
+        )
     return DataSpec(
         kind=info.kind,
         shape=tuple(int(d) for d in info.shape),
@@ -112,20 +117,23 @@ def examples(config: RunConfig, spec: DataSpec) -> tf.data.Dataset:
 
 
 def steps_per_epoch(config: RunConfig, spec: DataSpec) -> int:
-    """`config.steps_per_epoch`, or one pass over the data (full batches only)."""
+    """`config.steps_per_epoch`, or one pass over the data (full batches only).
+
+    A batch larger than the dataset is refused either way: it would repeat examples within
+    the batch.
+    """
+    if spec.num_examples and config.batch_size > spec.num_examples:
+        raise KganError(
+            f"dataset {config.dataset!r} has {spec.num_examples} examples, fewer than one batch "
+            f"of {config.batch_size}; lower --batch-size to at most {spec.num_examples}"
+        )
     if config.steps_per_epoch:
         return config.steps_per_epoch
     if not spec.num_examples:
         raise KganError(
             f"the size of dataset {config.dataset!r} is unknown; pass --steps-per-epoch"
         )
-    steps = spec.num_examples // config.batch_size
-    if steps < 1:
-        raise KganError(
-            f"dataset {config.dataset!r} has {spec.num_examples} examples, fewer than one batch "
-            f"of {config.batch_size}; lower --batch-size"
-        )
-    return steps
+    return spec.num_examples // config.batch_size
 
 
 def epoch_batches(
@@ -197,6 +205,7 @@ def _model_card(name: str, config: RunConfig, spec: DataSpec, gan, steps: int) -
         "steps_done": 0,
         "training_time_s": 0.0,
         "seed": config.seed,
+        "deterministic": config.deterministic,
         "sample_grid": None,
         "metrics": {},
         "versions": versions(),
@@ -250,7 +259,9 @@ def train(
             raise KganError("resuming needs the run's name (--resume NAME)")
         run = runs_lib.open_run(root, name)
         _refuse_if_alive(run)
-        config = _saved_config(run, epochs)
+        config = _saved_config(run, epochs)  # refuses fewer --epochs than done; writes nothing
+        if _already_complete(run, config):
+            return run
     else:
         if config is None:
             raise KganError("a new run needs a configuration")
@@ -266,32 +277,50 @@ def train(
     steps = steps_per_epoch(config, spec)
     data = examples(config, spec)
     keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        # Process-wide and irreversible: TensorFlow offers no switch back.
+        tf.config.experimental.enable_op_determinism()
 
     initial_epoch, time_offset = 0, 0.0
-    checkpoint = run.latest_checkpoint() if resume else None
-    if checkpoint is not None:
-        initial_epoch, path = checkpoint
-        gan = _load_checkpoint(path)
-        config.check_model(gan)
-        run.truncate(initial_epoch)
-        history = run.history()
-        time_offset = float(history[-1].get("time") or 0.0) if history else 0.0
-    else:
-        gan = config.build_gan(spec.shape, spec.num_classes, steps)
-        if resume:  # killed before its first checkpoint: start again, identically
-            run.truncate(0)
+    # The run's lock, before anything is deleted or written: a second process training the
+    # same run fails here. `mark_complete` / `mark_failed` free it.
+    lock = runs_lib.lock_run(root, name)
+    try:
+        if resume:
+            run.remove_temp_files()  # leftovers of killed writes; no live writer while locked
+        # The newest checkpoint, or an older one when that redoes an epoch whose history
+        # record was lost (a torn line): the history must be exactly epochs 1..checkpoint.
+        checkpoint = run.resume_point() if resume else None
+        if checkpoint is not None:
+            initial_epoch, path = checkpoint
+            gan = _load_checkpoint(path)
+            config.check_model(gan)
+            said = run.resume_message(initial_epoch)  # a lost record is never a silent gap
+            if said:
+                print(f"kgan: {said}", flush=True)
+            run.truncate(initial_epoch)
+            history = run.history()
+            time_offset = float(history[-1].get("time") or 0.0) if history else 0.0
         else:
-            run = runs_lib.new_run(root, name, overwrite=overwrite)
-            run.write_config(
-                {
-                    "run": config.to_dict(),
-                    "model": keras.saving.serialize_keras_object(gan),
-                    "compile": gan.get_compile_config(),
-                }
-            )
-            run.update_metadata(**_model_card(name, config, spec, gan, steps))
-
-    run.mark_running()
+            gan = config.build_gan(spec.shape, spec.num_classes, steps)
+            if resume:  # killed before its first checkpoint: start again, identically
+                run.truncate(0)
+            else:
+                run = runs_lib.new_run(root, name, overwrite=overwrite)
+                run.write_config(
+                    {
+                        "run": config.to_dict(),
+                        "model": keras.saving.serialize_keras_object(gan),
+                        "compile": gan.get_compile_config(),
+                    }
+                )
+                run.update_metadata(**_model_card(name, config, spec, gan, steps))
+        if resume:
+            _save_epochs(run, config)
+        run.mark_running()
+    except BaseException:
+        lock.release()
+        raise
     try:
         evaluator = evaluation.Evaluator.for_config(config)
         # Real examples for the scatter plots of vector data and the health monitor.
@@ -386,17 +415,25 @@ def _memorisation_audit(run, config: RunConfig, evaluator, gan) -> None:
 
 
 def _refuse_if_alive(run: runs_lib.Run) -> None:
-    """A run whose training process is still alive must not be touched by a second one."""
-    if run.error is None and run.status == "running":
-        pid = run.metadata().get("pid")
-        raise KganError(
-            f"run {run.name!r} is being trained right now (process {pid}); wait for it to "
-            "finish, or stop that process first"
-        )
+    """A run whose training process is still alive (it holds the run's lock, or its model
+    card names a live process) must not be touched by a second one."""
+    try:
+        trainer = run.trainer()
+    except runs_lib.RunError:
+        return  # a broken model card names no process; the lock is still taken before writes
+    if trainer is not None:
+        raise runs_lib.busy_error(run.name, trainer)
+
+
+def _epochs_done(run: runs_lib.Run) -> int:
+    """The epochs a resume keeps: those of the run's latest checkpoint (0 without one)."""
+    latest = run.latest_checkpoint()
+    return latest[0] if latest else 0
 
 
 def _saved_config(run: runs_lib.Run, epochs: int | None) -> RunConfig:
-    """The run's RunConfig, with `epochs` changed (and saved) when a resume extends it."""
+    """The run's RunConfig, with `epochs` changed when a resume extends it; refuses, before
+    anything is written, fewer epochs than the run has done. Writes nothing (`_save_epochs`)."""
     saved = run.config()
     run.metadata()  # a corrupt model card fails here, before any work
     try:
@@ -406,16 +443,42 @@ def _saved_config(run: runs_lib.Run, epochs: int | None) -> RunConfig:
             f"{run.config_path} has no valid 'run' section; the run is corrupt"
         ) from None
     if epochs is not None and epochs != config.epochs:
+        done = _epochs_done(run)
+        if epochs < done:
+            raise KganError(
+                f"run {run.name!r} has already trained {done} epochs, more than --epochs "
+                f"{epochs}; pass --epochs {done} or more (or leave it out), or train a new run"
+            )
         if config.lr_decay:
             raise KganError(
                 f"run {run.name!r} decays its learning rates to 0 at epoch {config.epochs} "
                 "(lr_decay); it cannot be extended — train a new run with more --epochs"
             )
         config = config.replace(epochs=epochs)
+    return config
+
+
+def _save_epochs(run: runs_lib.Run, config: RunConfig) -> None:
+    """Writes a resume's changed `epochs` into config.json (holding the run's lock)."""
+    saved = run.config()
+    if saved["run"].get("epochs") != config.epochs:
         run.write_config(
             {**{k: v for k, v in saved.items() if k != "format"}, "run": config.to_dict()}
         )
-    return config
+
+
+def _already_complete(run: runs_lib.Run, config: RunConfig) -> bool:
+    """True (with a note) when a complete run is resumed for no more epochs than it has:
+    there is nothing to train, and nothing is written."""
+    done = _epochs_done(run)
+    if run.status != "complete" or config.epochs > done:
+        return False
+    print(
+        f"kgan: note: run {run.name!r} is already complete ({done} of {config.epochs} epochs); "
+        f"nothing to do — pass --epochs N with N > {done} to train it further",
+        flush=True,
+    )
+    return True
 
 
 def _shuffle_buffer(spec: DataSpec) -> int:
@@ -431,13 +494,44 @@ def _load_checkpoint(path: Path):
     import kgan.gan  # noqa: F401  (registers GAN, its losses and regularisers; `import kgan`
     import kgan.schedules  # noqa: F401  is lazy and registers nothing)
 
+    import zipfile
+
     try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - a checkpoint that does not load is corrupt
+        # Keras calls a file that is not a zip archive "not found"; it is there, and corrupt.
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not a .keras zip archive")
+        gan = keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - a checkpoint that exists but does not load is corrupt
         raise runs_lib.RunError(
-            f"cannot load checkpoint {path} ({type(e).__name__}: {e}); delete it to resume "
-            "from the previous one, or start the run again with --overwrite"
+            f"checkpoint {path} is corrupt ({_first_line(e)}); {_corrupt_checkpoint_advice(path)}"
         ) from None
+    found = gan.non_finite()
+    if found:
+        raise runs_lib.RunError(
+            f"checkpoint {path} holds non-finite values ({found[0]}); "
+            f"{_corrupt_checkpoint_advice(path)}"
+        )
+    return gan
+
+
+def _first_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _corrupt_checkpoint_advice(path: Path) -> str:
+    """What deleting the bad checkpoint `path` would really do, as the fix to offer."""
+    run_dir = path.parent.parent
+    earlier = [e for e, p in runs_lib.Run(run_dir.name, run_dir).checkpoints() if p != path]
+    if earlier:
+        return (
+            f"delete it to resume from epoch {earlier[-1]} (the epochs after it are redone), "
+            "or start the run again with --overwrite"
+        )
+    return (
+        "delete it to restart the run from epoch 0 (its history and sample grids are redone), "
+        "or start the run again with --overwrite"
+    )
 
 
 def default_name(config: RunConfig) -> str:

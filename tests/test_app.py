@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -32,12 +33,18 @@ def open_app(root: Path, monkeypatch, **params):
     return at
 
 
+def shown(markdown: str) -> str:
+    """The text a Markdown value shows (run-folder text arrives backslash-escaped)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def texts(at) -> str:
-    """Everything the page says in text elements, joined."""
+    """Everything the page says in text elements, joined (as shown, without the escapes)."""
     parts = []
     kinds = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error")
-    for kind in (*kinds, "code"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+    for kind in kinds:
+        parts += [shown(str(e.value)) for e in getattr(at, kind)]
+    parts += [str(e.value) for e in at.code]
     return "\n".join(parts)
 
 
@@ -199,14 +206,15 @@ def test_run_page_shows_curves_and_timeline(runs_root, monkeypatch):
 
 def test_failed_run_shows_its_reason(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, run=app_runs.FAILED)
-    assert "Training failed: non-finite loss at epoch 1" in at.error[0].value
+    reason = shown(at.error[0].value)
+    assert re.match(r"Training failed: (non-finite|exploding) loss at epoch 1", reason), reason
     assert "epoch 0 of 1" in texts(at)
     assert at.image[0].captions[0].startswith("Epoch 0")  # only the grid before training
 
 
 def test_health_warnings_and_metrics(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, run=app_runs.RING)
-    warnings = [w.value for w in at.warning]
+    warnings = [shown(w.value) for w in at.warning]
     assert any("Health monitor, epoch 1 (d_overpowering)" in w for w in warnings)
     assert any("discriminator wins" in w for w in warnings)  # the monitor's own message
     assert "Metrics" in texts(at) and "modes" in [m.label for m in at.metric]
@@ -279,8 +287,138 @@ def test_compare_puts_runs_side_by_side(runs_root, monkeypatch):
 
 def test_bad_urls_fall_back_to_the_runs_table(runs_root, monkeypatch):
     at = open_app(runs_root, monkeypatch, view="run", run="../../etc")
-    assert "invalid run name" in at.warning[0].value
+    assert "invalid run name" in shown(at.warning[0].value)
     at = open_app(runs_root, monkeypatch, run=app_runs.BROKEN)
-    assert "no readable run named 'broken'" in at.warning[0].value
+    assert "no readable run named 'broken'" in shown(at.warning[0].value)
     at = open_app(runs_root, monkeypatch, view="compare", runs="nope")
     assert "Choose two to four runs" in texts(at)
+
+
+# ----------------------------------------------------------------------------- hostile run folders
+
+#: Markdown, HTML and Streamlit syntax that would make the viewer's browser fetch or link URLs
+#: (and colour text, draw math) if a run folder's text were rendered as Markdown.
+HOSTILE = (
+    "![a](http://127.0.0.1:9/x.png) <img src=http://127.0.0.1:9/y.png> "
+    "[link](http://127.0.0.1:9/z) :red[x] $x^2$ __u__ www.example.com"
+)
+SYNTAX = ("![", "](", "<img", ":red[", "http://", "$x", "__u", "www.")
+
+
+def test_escape_renders_as_the_literal_text():
+    import html
+
+    markdown_it = pytest.importorskip("markdown_it")
+    from kgan.dashboard.safe import code, escape
+
+    renderer = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    for text in (HOSTILE, "# title\n- item\n> quote\n1. one", "a|b\n-|-\n~~s~~ <b>x</b> &amp;"):
+        rendered = renderer.render(escape(text)).strip()
+        assert rendered.startswith("<p>") and rendered.endswith("</p>"), rendered
+        inner = rendered[3:-4]
+        assert "<" not in inner, rendered  # no element at all: no img, a, em, code, del, ...
+        assert html.unescape(inner) == " ".join(text.split())
+    rendered = renderer.render(f"folder {code('/runs/`x` $y$ ![a](b)')}").strip()
+    assert rendered == "<p>folder <code>/runs/`x` $y$ ![a](b)</code></p>"
+
+
+def markdown_values(at) -> list[str]:
+    """Every string of the page that Streamlit renders as Markdown."""
+    kinds = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error")
+    values = [str(e.value) for kind in kinds for e in getattr(at, kind)]
+    values += [m.label for m in at.metric] + [m.value for m in at.metric]
+    return values + [caption for image in at.image for caption in image.captions]
+
+
+def assert_inert(at) -> str:
+    """No Markdown value of the page holds unescaped hostile syntax; returns them joined."""
+    values = markdown_values(at)
+    for value in values:
+        bare = re.sub(r"\\.", "", value)  # what is left outside backslash escapes
+        found = [s for s in SYNTAX if s in bare]
+        assert not found, (found, value)
+    return "\n".join(values)
+
+
+@pytest.fixture(scope="module")
+def hostile_root(runs_root, tmp_path_factory) -> Path:
+    """A runs folder shared by someone hostile: text fields, warnings, metric and class names
+    full of Markdown, and a broken folder whose name is Markdown."""
+    import shutil
+
+    from kgan import runs as runs_lib
+
+    root = tmp_path_factory.mktemp("hostile-runs")
+    for source, name in ((app_runs.DIGITS, "hostile"), (app_runs.CONDITIONAL, "hostile-cond")):
+        shutil.copytree(runs_root / source, root / name)
+        meta = json.loads((root / name / "metadata.json").read_text())
+        meta.update(
+            name=name, status="failed", reason=HOSTILE, dataset=HOSTILE, architecture=HOSTILE,
+            loss=HOSTILE, warnings=[{"epoch": 1, "kind": HOSTILE, "message": HOSTILE}],
+            metrics={HOSTILE: {"value": 0.5}, **(meta.get("metrics") or {})},
+        )
+        if meta.get("conditional"):
+            meta["class_names"] = [HOSTILE] * meta["num_classes"]
+        runs_lib.write_json(root / name / "metadata.json", meta)
+    broken = root / "![b](http:127.0.0.1:9)"
+    broken.mkdir()
+    (broken / "metadata.json").write_text("{")
+    return root
+
+
+def test_hostile_runs_table_is_inert(hostile_root, monkeypatch):
+    from kgan.dashboard.safe import escape
+
+    at = open_app(hostile_root, monkeypatch)
+    page = assert_inert(at)
+    assert escape("![b](http:127.0.0.1:9)") in page  # the broken folder, named and escaped
+    assert set(at.dataframe[0].value["reason / error"].dropna()) >= {HOSTILE}  # plain cells
+
+
+def test_hostile_run_page_is_inert(hostile_root, monkeypatch):
+    from kgan.dashboard.safe import escape
+
+    at = open_app(hostile_root, monkeypatch, run="hostile")
+    page = assert_inert(at)
+    assert at.error[0].value == f"Training failed: {escape(HOSTILE)}"
+    warning = f"**Health monitor, epoch 1 ({escape(HOSTILE)}):** {escape(HOSTILE)}"
+    assert warning in [w.value for w in at.warning]
+    assert f"{escape(HOSTILE)} · {escape(HOSTILE)} · {escape(HOSTILE + ' loss')}" in page
+    assert escape(HOSTILE) in [m.label for m in at.metric]
+    assert f"**{escape(HOSTILE)}**" in [m.value for m in at.markdown]
+    for section in ("sample", "card"):
+        assert_inert(open_app(hostile_root, monkeypatch, run="hostile", section=section))
+
+
+def test_hostile_class_names_and_compare_are_inert(hostile_root, monkeypatch):
+    from kgan.dashboard.safe import escape
+
+    at = open_app(hostile_root, monkeypatch, run="hostile-cond", section="sample")
+    at.selectbox(key="class_hostile-cond").select_index(2).run()
+    assert escape(HOSTILE) in assert_inert(at)  # the caption names the class
+    at = open_app(hostile_root, monkeypatch, view="compare", runs="hostile,hostile-cond")
+    assert escape(HOSTILE) in assert_inert(at)
+    assert len(at.image) == 2
+
+
+def test_hostile_query_parameters_are_inert(hostile_root, monkeypatch):
+    from kgan.dashboard.safe import escape
+
+    at = open_app(hostile_root, monkeypatch, view=HOSTILE, section=HOSTILE)
+    assert escape(f"unknown view {HOSTILE!r}; showing the runs table") in assert_inert(at)
+
+
+def test_unknown_status_badge_is_escaped():
+    from kgan.dashboard import run_view
+    from kgan.dashboard.safe import escape
+
+    assert run_view.status_badge("failed") == ":red-badge[failed]"
+    assert run_view.status_badge(HOSTILE) == f":gray-badge[{escape(HOSTILE)}]"
+    assert run_view.status_badge(["x"]).startswith(":gray-badge[")
+
+
+def test_dashboard_listens_on_localhost_only():
+    import tomllib
+
+    config = Path(APP).with_name(".streamlit") / "config.toml"
+    assert tomllib.loads(config.read_text())["server"]["address"] == "127.0.0.1"

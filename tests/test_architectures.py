@@ -103,6 +103,32 @@ def test_bad_arguments_raise(name, kwargs):
         architectures.get(name, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("dcgan", {"width": "abc"}, "dcgan: --arch-arg width must be an integer, got 'abc'"),
+        ("dcgan", {"width": 2.5}, "dcgan: --arch-arg width must be an integer, got 2.5"),
+        ("dcgan", {"width": True}, "dcgan: --arch-arg width must be an integer, got True"),
+        ("dcgan", {"width": 4097}, "dcgan: --arch-arg width must be between 1 and 1024, got 4097"),
+        ("resnet", {"width": 10**6}, "resnet: --arch-arg width must be between 1 and 1024"),
+        ("resnet", {"width": "x"}, "resnet: --arch-arg width must be an integer, got 'x'"),
+        ("mlp", {"units": 10**5}, "mlp: --arch-arg units must be between 1 and 16384"),
+        ("mlp", {"depth": 1000}, "mlp: --arch-arg depth must be between 0 and 64"),
+        ("mlp", {"units": None}, "mlp: --arch-arg units must be an integer, got None"),
+    ],
+)
+def test_size_arguments_are_bounded_and_named(name, kwargs, message):
+    with pytest.raises(KganError) as error:
+        architectures.get(name, **kwargs)
+    assert message in str(error.value)
+
+
+def test_size_arguments_accept_json_and_config_forms():
+    assert architectures.get("dcgan", width="8").width == 8
+    assert architectures.get("dcgan", width=8.0).width == 8
+    assert architectures.get("mlp", units=np.int64(16), depth=0).get_config()["units"] == 16
+
+
 # --------------------------------------------------------------------------- shapes and ranges
 
 

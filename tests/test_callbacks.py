@@ -39,7 +39,7 @@ def test_run_callbacks_record_every_epoch(tmp_path):
     assert history[0]["time"] >= 5.0 and history[1]["time"] > history[0]["time"]
     assert [e for e, _ in run.samples()] == [1, 2]
     assert Image.open(run.sample_path(2)).mode == "RGB"  # vector data: a scatter plot
-    assert [e for e, _ in run.checkpoints()] == [2]  # only the newest is kept
+    assert [e for e, _ in run.checkpoints()] == [1, 2]  # the newest two are kept
     meta = run.metadata()
     assert meta["epochs_done"] == 2 and meta["steps_done"] == 8
     assert meta["training_time_s"] == history[-1]["time"]
@@ -62,33 +62,126 @@ def test_sample_grid_of_a_conditional_image_gan(tmp_path):
 
 
 class PoisonAt(keras.callbacks.Callback):
-    """Makes the generator's weights NaN at a given epoch, as a diverging run would."""
+    """Writes NaN into one variable of the model at the start of a given epoch, as a diverging
+    run would. `part` picks the variable: "logits" (the discriminator's last bias: every loss
+    turns NaN on every CPU), "ema" (the EMA generator, which no loss reads: the losses stay
+    finite on every CPU) or "generator" (its first kernel: fused oneDNN kernels may or may not
+    let the NaN reach the losses)."""
 
-    def __init__(self, epoch):
+    def __init__(self, epoch, part="logits"):
         super().__init__()
         self.epoch = epoch
+        self.part = part
 
     def on_epoch_begin(self, epoch, logs=None):
         if epoch == self.epoch:
-            w = self.model.generator.weights[0]
+            w = {
+                "logits": lambda: self.model.discriminator.weights[-1],
+                "ema": lambda: self.model.ema_generator.weights[0],
+                "generator": lambda: self.model.generator.weights[0],
+            }[self.part]()
             w.assign(np.full(w.shape, np.nan, np.float32))
+
+
+def fit_with_poison(run, part, epochs=4):
+    gan = tiny_gan()
+    recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
+    stopper = recorders[0]
+    gan.fit(points(), epochs=epochs, callbacks=[stopper, PoisonAt(1, part), *recorders[1:]],
+            verbose=0)
+    return gan, stopper
+
+
+def assert_only_epoch_1_kept(run):
+    assert [e for e, _ in run.checkpoints()] == [1]  # the last good one
+    assert [e for e, _ in run.samples()] == [1]
+    assert run.metadata()["epochs_done"] == 1
+    restored = keras.saving.load_model(run.checkpoint_path(1), safe_mode=True)
+    assert restored.non_finite() == []
+    assert np.isfinite(run.load_generator().get_weights()[0]).all()
 
 
 def test_non_finite_losses_stop_without_checkpointing(tmp_path):
     run = runs.new_run(tmp_path, "nan")
-    gan = tiny_gan()
-    recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
-    stopper = recorders[0]
-    gan.fit(points(), epochs=4, callbacks=[stopper, PoisonAt(1), *recorders[1:]], verbose=0)
+    _, stopper = fit_with_poison(run, "logits")
     assert stopper.reason and "non-finite loss at epoch 2, step 5" in stopper.reason
     assert "lower the learning rates" in stopper.reason
-    assert [e for e, _ in run.checkpoints()] == [1]  # the last good one
-    assert [e for e, _ in run.samples()] == [1]
-    assert run.metadata()["epochs_done"] == 1
+    assert "first non-finite variable: discriminator/" in stopper.reason
+    assert_only_epoch_1_kept(run)
     history = run.history()
     assert [r["epoch"] for r in history] == [1, 2]
-    assert history[1]["g_loss"] is None  # NaN is written as null
+    assert history[1]["d_loss"] is None  # NaN is written as null
     json.loads(run.history_path.read_text().splitlines()[1])  # strict JSON
+
+
+def test_nan_weights_behind_finite_losses_stop_without_checkpointing(tmp_path):
+    """The EMA generator feeds no loss: only the weight check can see it."""
+    run = runs.new_run(tmp_path, "nan")
+    gan, stopper = fit_with_poison(run, "ema")
+    assert all(np.isfinite(r["d_loss"]) for r in run.history())  # the losses saw nothing
+    assert stopper.reason.startswith(
+        "non-finite weights after epoch 2, step 8: ema_generator/dense_0/kernel holds NaN"
+    )
+    assert gan.non_finite()[0] == "ema_generator/dense_0/kernel"
+    assert_only_epoch_1_kept(run)
+
+
+def test_nan_generator_weights_stop_on_every_cpu(tmp_path):
+    """Whether the NaN reaches the losses depends on the CPU's fused kernels; the outcome must
+    not."""
+    run = runs.new_run(tmp_path, "nan")
+    _, stopper = fit_with_poison(run, "generator")
+    assert "non-finite" in stopper.reason and "epoch 2" in stopper.reason
+    assert_only_epoch_1_kept(run)
+
+
+def test_a_poisoned_model_is_never_saved(tmp_path):
+    gan = tiny_gan()
+    w = gan.discriminator.weights[0]
+    w.assign(np.full(w.shape, np.inf, np.float32))
+    with pytest.raises(callbacks.PoisonedModel, match="discriminator/dense_0/kernel holds NaN"):
+        callbacks.save(gan, tmp_path / "gan.keras")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.layers[0].bias.assign([np.nan])
+    with pytest.raises(callbacks.PoisonedModel):
+        callbacks.save(model, tmp_path / "m.keras")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_output_check_sees_what_the_weights_hide():
+    gan = tiny_gan()
+    assert gan.non_finite() == []
+    w = gan.generator.weights[0]
+    w.assign(np.full(w.shape, 1e38, np.float32))  # finite weights, infinite outputs
+    assert gan.non_finite() == ["generator output"]
+
+
+def test_exploding_losses_stop_for_every_loss():
+    gan = tiny_gan()
+    stopper = callbacks.StopOnNonFinite()
+    stopper.set_model(gan)
+    stopper.on_epoch_begin(0)
+    for batch, d in enumerate([1.4, 30.0, 900.0, 1e4]):  # at most 1e4x the first value
+        stopper.on_train_batch_end(batch, {"d_loss": d, "g_loss": 0.7})
+    assert stopper.reason is None and not gan.stop_training
+    stopper.on_train_batch_end(4, {"d_loss": -2e4, "g_loss": 0.7})  # a Wasserstein critic too
+    assert stopper.reason.startswith("exploding loss at epoch 1, step 0 (d_loss=-2e+04, ")
+    assert "lower the learning rates" in stopper.reason and gan.stop_training
+
+
+def test_a_run_at_an_absurd_learning_rate_is_stopped(tmp_path):
+    run = runs.new_run(tmp_path, "lr")
+    run.update_metadata(status="running")
+    generator, discriminator = kgan.architectures.get("mlp", units=16, depth=1).build(
+        (2,), latent_dim=4)
+    gan = kgan.GAN(generator, discriminator, seed=1)
+    gan.compile(keras.optimizers.Adam(1e3), keras.optimizers.Adam(1e3), loss="wasserstein")
+    recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
+    gan.fit(points(256).repeat(), epochs=20, steps_per_epoch=20, callbacks=recorders, verbose=0)
+    stopper = recorders[0]
+    assert stopper.reason.startswith("exploding loss at epoch 1, step 2 (d_loss=")
+    assert run.checkpoints() == [] and run.samples() == []  # the exploded epoch is not kept
+    assert "epochs_done" not in run.metadata()
 
 
 def test_save_is_atomic(tmp_path):
@@ -246,10 +339,10 @@ def test_health_monitor_stops_or_rolls_back_to_the_last_good_epoch(tmp_path, act
     assert run.metadata()["warnings"][0]["kind"] == "mode_collapse"
     if action == "stop":
         assert monitor.reason.endswith("stopped (on_warning='stop')")
-        assert [e for e, _ in run.checkpoints()] == [3] and monitor.rolled_back_to is None
+        assert [e for e, _ in run.checkpoints()] == [2, 3] and monitor.rolled_back_to is None
         return
     assert monitor.rolled_back_to == 2 and "rolled back to epoch 2" in monitor.reason
-    assert [e for e, _ in run.checkpoints()] == [2]
+    assert [e for e, _ in run.checkpoints()] == [2]  # epoch 1's went when epoch 3's came
     assert run.metadata()["epochs_done"] == 2 and run.metadata()["steps_done"] == 8
     for now, then in zip(gan.generator.get_weights(), spy.weights[2]):
         np.testing.assert_array_equal(now, then)  # the model itself is back at epoch 2

@@ -135,6 +135,16 @@ def test_jit_compile_flag_reaches_the_config(capsys, tmp_path):
     assert status == 0 and lines["jit_compile"] == "True"
 
 
+def test_deterministic_flag_reaches_the_config(capsys, tmp_path):
+    status, out, _ = kgan(capsys, "train", "--preset", "ring8", "--dry-run", "--runs-dir", tmp_path)
+    lines = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert status == 0 and lines["deterministic"] == "False"
+    status, out, _ = kgan(capsys, "train", "--preset", "ring8", "--deterministic", "--dry-run",
+                          "--runs-dir", tmp_path)
+    lines = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert status == 0 and lines["deterministic"] == "True"
+
+
 def test_resume_dry_run(capsys, trained):
     status, out, _ = kgan(capsys, "train", "--resume", "r", "--dry-run", "--runs-dir", trained)
     assert status == 0 and "would resume run 'r'" in out and "from epoch 2" in out
@@ -203,3 +213,162 @@ def test_console_script_error_has_no_traceback(tmp_path):
     assert errors == [f"kgan: error: no run named 'nope' in {tmp_path} (there are no runs yet); "
                       "see `kgan list`"]
     assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------------------- hostile inputs
+# Issue 10, items 5, 9, 13, 14, 15, 16: each ends in one line and status 2, before any work.
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["--lr", "inf"], ["g_lr must be a finite number > 0, got inf"]),
+        (["--g-lr", "nan"], ["g_lr must be a finite number > 0, got nan"]),
+        (["--d-lr=-inf"], ["d_lr must be a finite number > 0, got -inf"]),
+        (["--regularizer", "r1", "--regularizer-weight", "nan"],
+         ["regularizer_weight must be a finite number >= 0", "got nan"]),
+        (["--regularizer", "r1", "--regularizer-weight", "inf"],
+         ["regularizer_weight must be a finite number >= 0", "got inf"]),
+        (["--epochs", str(10**20)], ["epochs must be at most 1,000,000, got 100,000,"]),
+        (["--steps-per-epoch", str(10**20)], ["steps_per_epoch must be at most 1,000,000,000"]),
+        (["--epochs", "1000000", "--steps-per-epoch", "1000000000"],
+         ["epochs x steps_per_epoch x batch_size", "at most 10**15"]),
+        (["--grid-size", "400"], ["grid_size must be at most 32, got 400"]),
+        (["--latent-dim", "100000"], ["latent_dim must be at most 4,096, got 100,000"]),
+        (["--arch-arg", "width=100000"], ["dcgan: --arch-arg width must be between 1 and 1024"]),
+        (["--arch-arg", "width=abc"], ["--arch-arg width must be an integer, got 'abc'"]),
+        (["--arch", "mlp", "--arch-arg", "units=1e9"],
+         ["mlp: --arch-arg units must be between 1 and 16384, got 1000000000"]),
+        (["--arch", "mlp", "--arch-arg", "depth=true"],
+         ["mlp: --arch-arg depth must be an integer, got True"]),
+    ],
+)
+def test_values_that_would_fail_later_are_refused_up_front(capsys, tmp_path, argv, needles):
+    status, _, err = kgan(capsys, "train", "--preset", "digits", *argv, "--dry-run",
+                          "--runs-dir", tmp_path / "runs")
+    one_line_error(status, err, *needles)
+    assert "invalid literal" not in err
+
+
+def test_mixed_size_folder_without_image_size(capsys, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.zeros((12, 10, 3), np.uint8)).save(folder / "b.png")
+    status, _, err = kgan(capsys, "train", "--dataset", f"folder:{folder}", "--arch", "mlp",
+                          "--batch-size", 2, "--epochs", 1, "--runs-dir", tmp_path / "runs")
+    one_line_error(status, err, "differ in size (2 sizes", "--image-size N")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("steps", [[], ["--steps-per-epoch", "3"]])
+def test_a_batch_larger_than_the_dataset_is_refused(capsys, tmp_path, steps):
+    tiny = ["--dataset", "ring8", "--arch", "mlp", "--arch-arg", "units=4", "--arch-arg",
+            "depth=1", "--epochs", "1", "--no-export", "--quiet"]
+    status, _, err = kgan(capsys, "train", *tiny, "--batch-size", 20_000, *steps,
+                          "--runs-dir", tmp_path / "runs")
+    one_line_error(status, err, "10000 examples, fewer than one batch of 20000",
+                   "lower --batch-size to at most 10000")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_conditional_on_unlabelled_data_says_drop_conditional(capsys, tmp_path):
+    status, _, err = kgan(capsys, "train", *TINY, "--conditional", "--runs-dir", tmp_path / "runs")
+    one_line_error(status, err, "'ring8' has no class labels", "drop --conditional")
+    assert "labels=False" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["--truncation", "nan"], ["--truncation must be a finite number > 0", "got nan"]),
+        (["--truncation", "inf"], ["--truncation must be a finite number > 0", "got inf"]),
+        (["--truncation=-1"], ["--truncation must be a finite number > 0"]),
+        (["--num", "1000000"], ["--num must be between 1 and 100,000, got 1000000"]),
+        (["--num", "0"], ["--num must be between 1 and 100,000, got 0"]),
+        (["--cols", "-5"], ["--cols must be between 1 and --num (64), got -5"]),
+        (["--cols", "1000000"], ["--cols must be between 1 and --num (64)"]),
+    ],
+)
+def test_bad_sample_values(capsys, trained, tmp_path, argv, needles):
+    out = tmp_path / "s.png"
+    status, _, err = kgan(capsys, "sample", "r", *argv, "--out", out, "--runs-dir", trained)
+    one_line_error(status, err, *needles)
+    assert not out.exists()
+
+
+def test_sample_out_under_a_file_or_a_folder(capsys, trained, tmp_path):
+    (tmp_path / "f").write_text("mine")
+    status, _, err = kgan(capsys, "sample", "r", "--out", tmp_path / "f" / "s.png",
+                          "--runs-dir", trained)
+    one_line_error(status, err, "is a file, not a folder", "choose another --out")
+    (tmp_path / "d.png").mkdir()
+    status, _, err = kgan(capsys, "sample", "r", "--out", tmp_path / "d.png", "--runs-dir", trained)
+    one_line_error(status, err, "d.png is a folder; give a file name")
+
+
+def test_os_errors_about_the_users_files_are_one_line(capsys, monkeypatch, tmp_path):
+    def denied(args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
+
+    monkeypatch.setattr(cli, "cmd_list", denied)
+    status, _, err = kgan(capsys, "list", "--runs-dir", tmp_path)
+    one_line_error(status, err, f"Permission denied: {tmp_path / 'x'}; check the path")
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_runs_dir_that_cannot_be_used(capsys, tmp_path, dry_run):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    status, _, err = kgan(capsys, "train", *TINY, *dry_run, "--runs-dir", afile)
+    one_line_error(status, err, f"the runs folder {afile} is a file, not a folder")
+    status, _, err = kgan(capsys, "train", *TINY, *dry_run, "--runs-dir", afile / "sub")
+    one_line_error(status, err, f"cannot be created: {afile} is a file", "--runs-dir")
+    assert afile.read_text() == "mine"
+
+
+def test_read_only_runs_dir(capsys, tmp_path, monkeypatch):
+    """Root ignores permission bits, so the check's answer is simulated."""
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    status, _, err = kgan(capsys, "train", *TINY, "--runs-dir", tmp_path / "runs")
+    one_line_error(status, err, "is not writable", "permission denied", "--runs-dir")
+
+
+def test_overwrite_never_deletes_a_file_named_like_the_run(capsys, tmp_path):
+    root = tmp_path / "runs"
+    root.mkdir()
+    (root / "x").write_text("mine")
+    for extra in [["--overwrite"], ["--overwrite", "--dry-run"], []]:
+        status, _, err = kgan(capsys, "train", *TINY, "--name", "x", *extra, "--runs-dir", root)
+        one_line_error(status, err, "is a file, not a run folder", "choose another --name")
+    assert (root / "x").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "command, hint",
+    [("sample", "lower --num"), ("train", "lower --batch-size")],
+)
+def test_out_of_memory_is_one_line(capsys, monkeypatch, tmp_path, command, hint):
+    import tensorflow as tf
+
+    def exhausted(args):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    def no_memory(args):
+        raise MemoryError()
+
+    monkeypatch.setattr(cli, f"cmd_{command}", exhausted)
+    argv = [command, "r"] if command == "sample" else [command]
+    status, _, err = kgan(capsys, *argv, "--runs-dir", tmp_path)
+    one_line_error(status, err, f"out of memory while running `kgan {command}`", hint)
+    monkeypatch.setattr(cli, f"cmd_{command}", no_memory)
+    status, _, err = kgan(capsys, *argv, "--runs-dir", tmp_path)
+    one_line_error(status, err, "out of memory", hint)
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys\nfrom kgan import cli\ntry:\n    cli.main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -406,6 +406,9 @@ def test_npz_with_labels_and_splits(tmp_path):
         (np.full((2, 3, 3), 300, np.int32), "integer pixels in \\[300, 300\\]"),
         (np.zeros((2, 3, 3, 7)), "expected \\(H, W\\) or \\(H, W, C\\)"),
         (np.array([[np.nan, 1.0]]), "NaN"),
+        (np.ones((2, 3, 3), np.complex64) * 0.5j, "dtype complex64; expected real numbers"),
+        (np.ones((2, 3), bool), "dtype bool; expected real numbers"),
+        (np.array([["a", "b"]]), "dtype <U1; expected real numbers"),
     ],
 )
 def test_bad_arrays(tmp_path, array, match):
@@ -423,6 +426,55 @@ def test_array_files_that_are_missing_or_unlabelled(tmp_path):
     (tmp_path / "junk.npy").write_text("nope")
     with pytest.raises(KganError, match="cannot read"):
         kgan.data.load(str(tmp_path / "junk.npy"))
+
+
+@pytest.mark.parametrize(
+    "name, write, why",
+    [
+        ("random.npy", lambda p: p.write_bytes(np.random.default_rng(0).bytes(1000)),
+         "no NumPy .npy header"),
+        ("objects.npy", lambda p: np.save(p, np.array([{"a": 1}, None]), allow_pickle=True),
+         "it holds Python objects, not numbers"),
+        ("objects.npz", lambda p: np.savez(p, x=np.array([{"a": 1}, None])),
+         "it holds Python objects, not numbers"),
+        ("truncated.npy", lambda p: p.write_bytes(b"\x93NUMPY\x01\x00v\x00{'descr'"),
+         "truncated or corrupt"),
+        ("random.npz", lambda p: p.write_bytes(b"PK\x03\x04" + bytes(100)), "truncated or corrupt"),
+    ],
+)
+def test_array_files_that_are_not_numeric_arrays_never_suggest_pickle(tmp_path, name, write, why):
+    path = tmp_path / name
+    write(path)
+    with pytest.raises(KganError) as error:
+        kgan.data.info(str(path))
+    message = str(error.value)
+    assert f"cannot read {path}: it is not a valid numeric .npy array ({why}" in message
+    assert "pickle" not in message and "\n" not in message
+
+
+def test_folder_of_mixed_sizes_is_refused_by_info_too(tmp_path):
+    save(tmp_path / "m" / "a.png", solid((0, 0, 0), (2, 2)))
+    save(tmp_path / "m" / "b.png", solid((0, 0, 0), (3, 2)))
+    with pytest.raises(KganError, match=r"differ in size \(2 sizes.*pass image_size=N"):
+        kgan.data.info(f"folder:{tmp_path / 'm'}")
+    assert kgan.data.info(f"folder:{tmp_path / 'm'}", image_size=2).shape == (2, 2, 3)
+
+
+def test_skipped_files_are_reported_once(pets):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        kgan.data.info(f"folder:{pets}")
+        kgan.data.load(f"folder:{pets}", batch_size=2)
+        kgan.data.load_arrays(f"folder:{pets}")
+    skipped = [w for w in record if issubclass(w.category, kgan.data.KganDataWarning)]
+    assert len(skipped) == 1 and "skipped 2 of 8" in str(skipped[0].message)
+
+
+def test_labels_asked_of_unlabelled_data_say_it_once():
+    with pytest.raises(KganError) as error:
+        kgan.data.load("ring8", labels=True)
+    message = str(error.value)
+    assert message.count("labels=False") == 1 and "drop --conditional" in message
 
 
 def test_toy_mixtures():

@@ -213,6 +213,6 @@ def test_train_stops_a_collapsing_run_when_asked(tmp_path, capsys):
     run = runs.open_run(tmp_path, "bad")
     assert [(w["epoch"], w["kind"]) for w in run.metadata()["warnings"]] == [(3, "mode_collapse")]
     assert run.status == "failed" and "stopped (on_warning='stop')" in run.reason
-    assert [e for e, _ in run.checkpoints()] == [3]  # stopped after epoch 3 of 4
+    assert [e for e, _ in run.checkpoints()] == [2, 3]  # stopped after epoch 3 of 4
     assert "memorisation" not in run.metadata()["metrics"]  # vector data: no image audit
     assert "kgan: warning: epoch 3: mode_collapse" in capsys.readouterr().out

@@ -252,6 +252,47 @@ def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, mo
         features.get("inception", weights=narrow).features(rgb)
 
 
+def _tampered_models(tmp_path):
+    """Three .keras files safe mode refuses: junk bytes, a Python lambda, and a config whose
+    layer names another module's function."""
+    import zipfile
+
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip")
+    inputs = keras.Input((3,))
+    lam = tmp_path / "lambda.keras"
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(lam)
+    plain = tmp_path / "plain.keras"
+    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(plain)
+    with zipfile.ZipFile(plain) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = members["config.json"].decode()
+    members["config.json"] = (
+        config.replace('"module": "keras.layers"', '"module": "os"')
+        .replace('"class_name": "Dense"', '"class_name": "system"').encode()
+    )
+    edited = tmp_path / "edited.keras"
+    with zipfile.ZipFile(edited, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return [(junk, "it is not a .keras (zip) archive"),
+            (lam, "tampered with (Requested the deserialization of a `Lambda` layer"),
+            (edited, "tampered with")]
+
+
+def test_tampered_inception_weights_are_a_one_line_error(tmp_path, monkeypatch):
+    for path, reason in _tampered_models(tmp_path):
+        monkeypatch.setenv(features.INCEPTION_ENV, str(path))
+        extractor = features.get("inception")
+        with pytest.raises(KganError) as error:
+            extractor.features(np.zeros((1, 8, 8, 3)))
+        message = str(error.value)
+        assert f"cannot load the Keras model {path.resolve()}: " in message, message
+        assert reason in message, message
+        assert "safe_mode=False" not in message and "\n" not in message
+        assert "File not found" not in message
+
+
 @pytest.mark.slow
 def test_inception_from_keras_applications_weights(tmp_path):
     path = tmp_path / "inception_v3_notop.weights.h5"

@@ -10,6 +10,38 @@ from kgan.registry import Registry
 
 REGISTRY: Registry["Architecture"] = Registry("architecture")
 
+#: Largest base width of the convolutional families (filters reach 8-16x it: ~16k) and of
+#: an MLP layer: beyond them a model does not fit in any machine's memory.
+MAX_WIDTH = 1024
+MAX_UNITS = 16384
+MAX_DEPTH = 64
+
+
+def int_option(arch: str, key: str, value, low: int, high: int) -> int:
+    """`value` as an int in `low..high`, else a KganError naming the option as `--arch-arg`
+    (values come from JSON or the command line: integral floats and digit strings pass)."""
+    from kgan.errors import KganError
+
+    import numbers
+
+    number = None
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+    if number is None:
+        raise KganError(f"{arch}: --arch-arg {key} must be an integer, got {value!r}")
+    if not low <= number <= high:
+        raise KganError(
+            f"{arch}: --arch-arg {key} must be between {low} and {high}, got {number}"
+        )
+    return number
+
 
 class Architecture:
     """A parameterised family that builds a generator and a discriminator for one data shape.

@@ -8,10 +8,12 @@ from typing import Sequence
 import keras
 
 from kgan.architectures.base import (
+    MAX_WIDTH,
     REGISTRY,
     Architecture,
     discriminator_inputs,
     generator_inputs,
+    int_option,
     logit_head,
     spectral,
 )
@@ -38,7 +40,7 @@ class DCGAN(Architecture):
     is the DCGAN paper's 512-256-128-64 and 8 px digits stay small (width 32: ~0.1 M weights).
 
     Args:
-        width: base number of filters (the width multiplier).
+        width: base number of filters (the width multiplier), 1 to 1024.
         spectral_norm: spectral-normalise the discriminator's convolutions and logit.
         generator_batch_norm: batch norm after every generator layer but the output.
         discriminator_batch_norm: batch norm in the discriminator (after all convolutions but
@@ -59,8 +61,7 @@ class DCGAN(Architecture):
         discriminator_batch_norm: bool = False,
         upsampling: str = "transposed",
     ) -> None:
-        if int(width) < 1:
-            raise KganError(f"dcgan: width must be >= 1, got {width}")
+        width = int_option("dcgan", "width", width, 1, MAX_WIDTH)
         if upsampling not in UPSAMPLING:
             raise KganError(
                 f"dcgan: upsampling must be one of {', '.join(UPSAMPLING)}; got {upsampling!r}"

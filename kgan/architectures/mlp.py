@@ -8,10 +8,13 @@ from typing import Sequence
 import keras
 
 from kgan.architectures.base import (
+    MAX_DEPTH,
+    MAX_UNITS,
     REGISTRY,
     Architecture,
     discriminator_inputs,
     generator_inputs,
+    int_option,
     logit_head,
     spectral,
 )
@@ -22,8 +25,8 @@ class MLP(Architecture):
     """`depth` hidden layers of `units` each in both networks.
 
     Args:
-        units: width of every hidden layer.
-        depth: number of hidden layers.
+        units: width of every hidden layer, 1 to 16384.
+        depth: number of hidden layers, 0 to 64.
         spectral_norm: spectral-normalise the discriminator's dense layers.
         output_activation: "auto" uses tanh for images (data in [-1, 1]) and a linear output
             for vector data, whose values (e.g. grid25 in [-4, 4]) are not bounded.
@@ -39,8 +42,8 @@ class MLP(Architecture):
         spectral_norm: bool = False,
         output_activation: str = "auto",
     ) -> None:
-        self.units = int(units)
-        self.depth = int(depth)
+        self.units = int_option("mlp", "units", units, 1, MAX_UNITS)
+        self.depth = int_option("mlp", "depth", depth, 0, MAX_DEPTH)
         self.spectral_norm = bool(spectral_norm)
         self.output_activation = output_activation
 

@@ -7,15 +7,16 @@ from typing import Sequence
 import keras
 
 from kgan.architectures.base import (
+    MAX_WIDTH,
     REGISTRY,
     Architecture,
     discriminator_inputs,
     generator_inputs,
+    int_option,
     logit_head,
     spectral,
 )
 from kgan.architectures.blocks import down_residual_block, square_image_size, up_residual_block
-from kgan.errors import KganError
 
 # Filters as multiples of `width`, per image size (Miyato et al. 2018, appendix B; the 64 px
 # layout follows their ImageNet/STL models). Generator: the 4x4 projection, then one
@@ -40,7 +41,7 @@ class ResNet(Architecture):
     discriminator filters.
 
     Args:
-        width: base number of filters.
+        width: base number of filters, 1 to 1024.
         spectral_norm: spectral-normalise every discriminator convolution and the logit.
 
     Example:
@@ -48,9 +49,7 @@ class ResNet(Architecture):
     """
 
     def __init__(self, width: int = 64, spectral_norm: bool = True) -> None:
-        if int(width) < 1:
-            raise KganError(f"resnet: width must be >= 1, got {width}")
-        self.width = int(width)
+        self.width = int_option("resnet", "width", width, 1, MAX_WIDTH)
         self.spectral_norm = bool(spectral_norm)
 
     def generator(self, data_shape: Sequence[int], latent_dim: int, num_classes=None):

@@ -27,6 +27,7 @@ def render(root: Path) -> None:
 
     from kgan import runs as runs_lib
     from kgan.dashboard import compare_view, data, navigation, run_view, runs_view
+    from kgan.dashboard.safe import escape
 
     global _settled
     if not _settled:  # once per server process, after the heavy imports above
@@ -39,7 +40,7 @@ def render(root: Path) -> None:
     route = navigation.read_route(dict(st.query_params), known)
     _sidebar(root, route, known)
     for problem in route.problems:
-        st.warning(problem, icon=":material/link_off:")
+        st.warning(escape(problem), icon=":material/link_off:")  # quotes the URL's values
 
     try:
         if route.view == "run" and route.run:
@@ -52,13 +53,14 @@ def render(root: Path) -> None:
         else:
             runs_view.render(root, runs)
     except runs_lib.RunError as e:  # a run folder changed or broke while being read
-        st.error(str(e), icon=":material/error:")
+        st.error(escape(e), icon=":material/error:")
 
 
 def _sidebar(root: Path, route, known: list[str]) -> None:
     import streamlit as st
 
     from kgan.dashboard import navigation
+    from kgan.dashboard.safe import code
 
     labels = list(navigation.VIEWS.values())
     keys = {label: key for key, label in navigation.VIEWS.items()}
@@ -82,7 +84,7 @@ def _sidebar(root: Path, route, known: list[str]) -> None:
                 on_change=lambda: navigation.go(run=st.session_state["nav_run"]),
             )
         st.divider()
-        st.caption(f"Runs folder: `{root}`")
+        st.caption(f"Runs folder: {code(root)}")
         st.button("Reload", help="Read the runs folder again", key="nav_reload")
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from kgan import runs as runs_lib
 from kgan.dashboard import charts, data, navigation, run_view, sampling
+from kgan.dashboard.safe import escape
 
 QUANTITIES = (
     ("d_loss", "Discriminator loss"),
@@ -50,10 +51,10 @@ def _body(root: Path, runs: list[runs_lib.Run], num: int, seed: int, truncation)
     for column, run in zip(st.columns(len(runs)), runs):
         with column:
             meta = metas[run.name]
-            st.markdown(f"**{run.name}** {run_view.STATUS_BADGES.get(run.status, run.status)}")
+            st.markdown(f"**{escape(run.name)}** {run_view.status_badge(run.status)}")
             st.caption(
-                f"{meta.get('dataset')} · {meta.get('architecture')} · {meta.get('loss')} · "
-                f"epoch {meta.get('epochs_done') or 0}"
+                " · ".join(escape(meta.get(key)) for key in ("dataset", "architecture", "loss"))
+                + f" · epoch {escape(meta.get('epochs_done') or 0)}"
             )
             version = data.generator_version(run)
             if version is None:
@@ -64,7 +65,7 @@ def _body(root: Path, runs: list[runs_lib.Run], num: int, seed: int, truncation)
                 cols = math.ceil(math.sqrt(num))  # the same square grid for every run
                 drawn = data.draw(str(root), run.name, version, num, seed, truncation, None, cols)
             except (runs_lib.RunError, ValueError) as e:
-                st.error(str(e))
+                st.error(escape(e))
                 continue
             st.image(drawn.png, width="stretch")
             cycle = " · classes cycle 0…K-1" if info.conditional else ""
@@ -92,7 +93,7 @@ def _body(root: Path, runs: list[runs_lib.Run], num: int, seed: int, truncation)
             )
     for i, (name, per_run) in enumerate(sorted(metric_histories.items())):
         with cols[i % 2]:
-            st.markdown(f"**{name}**")
+            st.markdown(f"**{escape(name)}**")
             charts.compared(per_run, name)
 
 

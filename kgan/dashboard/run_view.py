@@ -1,5 +1,8 @@
 """One run: its training (curves, health warnings, sample-grid timeline), live sampling from its
-generator, and its model card and configuration."""
+generator, and its model card and configuration.
+
+Every string read from the run folder goes through `safe.escape` before a Streamlit call that
+renders Markdown (the model card's tables and `st.json` show text as it is)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import streamlit as st
 
 from kgan import runs as runs_lib
 from kgan.dashboard import charts, data, navigation, sampling
+from kgan.dashboard.safe import code, escape
 
 #: Seconds between refreshes of a run that is still training.
 REFRESH_SECONDS = 5.0
@@ -44,6 +48,12 @@ def render(root: Path, run: runs_lib.Run, section: str) -> None:
         model_card(run)
 
 
+def status_badge(status) -> str:
+    """The Markdown badge of a run status (an unknown status, read from metadata.json, escaped)."""
+    known = STATUS_BADGES.get(status) if isinstance(status, str) else None
+    return known or f":gray-badge[{escape(status)}]"
+
+
 def _section_key(label: str) -> str:
     return next(k for k, v in navigation.SECTIONS.items() if v == label)
 
@@ -63,8 +73,8 @@ def _header(run: runs_lib.Run, was_running: bool = False) -> None:
     _still(run, was_running)
     meta = run.metadata()
     status = run.status
-    st.title(run.name)
-    badge = STATUS_BADGES.get(status, f":gray-badge[{status}]")
+    st.title(escape(run.name))
+    badge = status_badge(status)
     parts = [
         meta.get("dataset"),
         meta.get("architecture"),
@@ -73,13 +83,16 @@ def _header(run: runs_lib.Run, was_running: bool = False) -> None:
         f"epoch {meta.get('epochs_done') or 0} of {meta.get('epochs') or '?'}",
         f"updated {str(meta.get('updated') or '?').replace('T', ' ')[:19]}",
     ]
-    st.markdown(badge + " " + " · ".join(str(p) for p in parts if p))
+    st.markdown(badge + " " + " · ".join(escape(p) for p in parts if p))
     reason = run.reason
     if status == "failed":
-        st.error(f"Training failed: {reason or 'no reason recorded'}", icon=":material/error:")
+        st.error(
+            f"Training failed: {escape(reason) if reason else 'no reason recorded'}",
+            icon=":material/error:",
+        )
     elif status == runs_lib.INTERRUPTED:
-        command = f"`kgan train --resume {run.name}`"
-        st.warning(f"Interrupted: {reason} ({command})", icon=":material/pause_circle:")
+        command = code(f"kgan train --resume {run.name}")
+        st.warning(f"Interrupted: {escape(reason)} ({command})", icon=":material/pause_circle:")
     elif status == "running":
         st.caption(f"Still training — this page refreshes every {REFRESH_SECONDS:g} s.")
 
@@ -98,9 +111,9 @@ def training(run: runs_lib.Run, was_running: bool = False) -> None:
     _headline(meta, history, metric_names)
     for warning in data.health_warnings(meta, records):
         epoch = warning.get("epoch")
-        where = f"epoch {epoch}" if epoch is not None else "run"
-        kind = f" ({warning['kind']})" if warning.get("kind") else ""
-        message = warning.get("message", "")
+        where = f"epoch {escape(epoch)}" if epoch is not None else "run"
+        kind = f" ({escape(warning['kind'])})" if warning.get("kind") else ""
+        message = escape(warning.get("message", ""))
         st.warning(f"**Health monitor, {where}{kind}:** {message}", icon=":material/monitor_heart:")
 
     if history.empty:
@@ -122,7 +135,7 @@ def training(run: runs_lib.Run, was_running: bool = False) -> None:
         columns = st.columns(min(len(metric_names), 3))
         for i, name in enumerate(metric_names):
             with columns[i % len(columns)]:
-                st.markdown(f"**{name}**")
+                st.markdown(f"**{escape(name)}**")
                 drawn = charts.metric_curves(metrics, name) or charts.curves(history, [name], name)
                 if not drawn:
                     st.caption("No evaluation over epochs yet.")
@@ -146,7 +159,7 @@ def _headline(meta: dict, history, metric_names) -> None:
         if isinstance(value, (int, float)):
             cells.append((name, f"{value:.4g}"))
     for column, (label, value) in zip(st.columns(len(cells)), cells):
-        column.metric(label, value)
+        column.metric(escape(label), escape(value))  # metric names come from the run folder
 
 
 def _duration(seconds) -> str:
@@ -178,9 +191,9 @@ def timeline(run: runs_lib.Run, meta: dict) -> None:
     if "seed" in grid:
         caption += f" (fixed latents, seed {grid['seed']})"
     try:
-        st.image(path.read_bytes(), caption=caption, width=420)
+        st.image(path.read_bytes(), caption=escape(caption), width=420)
     except OSError as e:
-        st.warning(f"cannot read {path.name}: {e.strerror}")
+        st.warning(escape(f"cannot read {path.name}: {e.strerror}"))
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -195,7 +208,7 @@ def sample(root: Path, run: runs_lib.Run) -> None:
     try:
         info = sampling.ModelInfo.from_metadata(meta)
     except ValueError as e:
-        st.error(str(e))
+        st.error(escape(e))
         return
     # Each part is a fragment: moving one of its controls redraws only that part.
     st.fragment(_samples)(root, run, version, info)
@@ -218,7 +231,7 @@ def sample(root: Path, run: runs_lib.Run) -> None:
             "serve it with TF Serving or load it with `tf.saved_model.load`."
         )
     else:
-        st.caption(f"No SavedModel export yet; write one with `kgan export {run.name}`.")
+        st.caption(f"No SavedModel export yet; write one with {code(f'kgan export {run.name}')}.")
 
 
 def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.ModelInfo) -> None:
@@ -238,7 +251,7 @@ def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.Model
             str(root), run.name, version, int(num), int(seed), truncation, label, cols
         )
     except (runs_lib.RunError, ValueError) as e:
-        st.error(str(e))
+        st.error(escape(e))
         return
     _show(drawn, info, width=480)
     what = "points" if info.kind == "vector" else "samples"
@@ -248,7 +261,7 @@ def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.Model
     if label is not None:
         parts.append(f"class {info.class_name(label)}")
     parts.append(f"drawn in {drawn.seconds * 1000:.0f} ms")
-    st.caption(" · ".join(parts))
+    st.caption(escape(" · ".join(parts)))  # class names come from the model card
     st.download_button(
         "Download PNG",
         drawn.png,
@@ -271,7 +284,7 @@ def _interpolation(root: Path, run: runs_lib.Run, version: tuple, info) -> None:
             str(root), run.name, version, int(seed_a), int(seed_b), int(steps), truncation, label
         )
     except (runs_lib.RunError, ValueError) as e:
-        st.error(str(e))
+        st.error(escape(e))
         return
     _show(strip, info, width=None if info.kind == "image" else 420, path=True)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from kgan import runs as runs_lib
 from kgan.dashboard import data, navigation, run_view
-
+from kgan.dashboard.safe import code, escape
 
 
 def train_command(root: Path) -> str:
@@ -18,7 +18,7 @@ def train_command(root: Path) -> str:
 
 def render_empty(root: Path) -> None:
     st.info(
-        f"There are no runs in `{root}` yet. Train one, then reload this page:",
+        f"There are no runs in {code(root)} yet. Train one, then reload this page:",
         icon=":material/info:",
     )
     st.code(train_command(root), language="bash")
@@ -30,7 +30,7 @@ def render_empty(root: Path) -> None:
 
 def render(root: Path, runs: list[runs_lib.Run]) -> None:
     st.title("Runs")
-    st.caption(f"Runs folder: `{root}`")
+    st.caption(f"Runs folder: {code(root)}")
     if not runs:
         render_empty(root)
         return
@@ -53,7 +53,7 @@ def _table(root: Path, live: bool) -> None:
         with st.container(border=True):
             st.warning(f"{len(broken)} run folder(s) cannot be read:", icon=":material/warning:")
             for _, row in broken.iterrows():
-                st.markdown(f"- **{row['name']}** — {row['reason / error']}")
+                st.markdown(f"- **{escape(row['name'])}** — {escape(row['reason / error'])}")
 
     filter_col, status_col, sort_col, order_col = st.columns([3, 2, 2, 1])
     text = filter_col.text_input(

@@ -97,6 +97,8 @@ def _plan(source: str, split: str, image_size, channels, data_dir):
         if image_size is not None:
             height = width = image_size
         shape = (height, width, channels or (1 if have in (1, 2) else 3))
+    if native.kind == sources_lib.IMAGE and None in shape[:2]:
+        _refuse_mixed_sizes(source, src)
     data_info = DataInfo(
         source=source,
         split=split,
@@ -108,6 +110,16 @@ def _plan(source: str, split: str, image_size, channels, data_dir):
         skipped=native.skipped,
     )
     return src, native, data_info
+
+
+def _refuse_mixed_sizes(source: str, src) -> None:
+    """Raises the one-line error for images of several sizes without `image_size`: `info`,
+    `load` and `load_arrays` all need one shape per example."""
+    sizes = f" ({src.sizes_hint()})" if hasattr(src, "sizes_hint") else ""
+    raise KganError(
+        f"images of {source} differ in size{sizes}; pass image_size=N (kgan train: "
+        "--image-size N) to centre-crop and resize them all to N x N"
+    )
 
 
 def info(
@@ -130,6 +142,10 @@ def info(
     return _plan(source, split, image_size, channels, data_dir)[2]
 
 
+#: How to do without labels, in library and in CLI terms.
+_UNLABELLED = "load it without labels (labels=False; kgan train: drop --conditional)"
+
+
 def _memory_bytes() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -143,23 +159,18 @@ def _examples(source, split, image_size, channels, labels, data_dir, *, shuffle_
     if labels:
         if native.num_classes is None:
             hint = (
-                "put the images in one sub-folder per class"
+                "put the images in one sub-folder per class, or "
                 if isinstance(src, sources_lib.FolderSource)
-                else "store labels next to the data" if isinstance(src, sources_lib.ArraySource)
-                else "use labels=False"
+                else "store labels next to the data, or "
+                if isinstance(src, sources_lib.ArraySource)
+                else ""
             )
-            raise KganError(f"{source} has no class labels; {hint}, or use labels=False")
+            raise KganError(f"{source} has no class labels; {hint}{_UNLABELLED}")
         if native.unlabelled:
             raise KganError(
                 f"{source}: {native.unlabelled} images lie outside the class sub-folders; move "
-                "them into a class folder, or use labels=False"
+                f"them into a class folder, or {_UNLABELLED}"
             )
-    if data_info.kind == sources_lib.IMAGE and None in data_info.shape[:2]:
-        sizes = f" ({src.sizes_hint()})" if hasattr(src, "sizes_hint") else ""
-        raise KganError(
-            f"images of {source} differ in size{sizes}; pass image_size=N to centre-crop "
-            "and resize them all to N x N"
-        )
     ds = src.examples(
         split, data_info.shape[-1] if data_info.kind == sources_lib.IMAGE else None,
         shuffle_files=shuffle_files, seed=seed,

@@ -197,6 +197,10 @@ def _list_names(pairs, limit: int = 5) -> str:
     return shown + (f" and {len(pairs) - limit} more" if len(pairs) > limit else "")
 
 
+#: Folder scans whose skipped files were already reported in this process.
+_WARNED_SCANS: set = set()
+
+
 class FolderSource(Source):
     """`folder:PATH`: the user's images, through kgan's `ImageFolder` TFDS builder."""
 
@@ -224,7 +228,9 @@ class FolderSource(Source):
                 f"{source} holds no PNG/JPEG/BMP/GIF images (searched recursively); "
                 "point it at the folder that contains them"
             )
-        if self.scan.skipped:
+        if self.scan.skipped and self.scan not in _WARNED_SCANS:
+            # `info` and `load` (and the evaluator) each make a source: warn once per scan.
+            _WARNED_SCANS.add(self.scan)
             warnings.warn(
                 f"{source}: skipped {len(self.scan.skipped)} of "
                 f"{len(self.scan.skipped) + len(self.scan.files)} image files that cannot be "
@@ -269,7 +275,36 @@ class FolderSource(Source):
 # --------------------------------------------------------------------------- arrays
 
 _X_KEYS = ("x", "images", "image", "data", "arr_0")
+_NPY_KEY = "<npy>"  # the one array of an .npy file, in `_read_arrays`' answer
+_NPY_MAGIC, _ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 _Y_KEYS = ("y", "labels", "label", "arr_1")
+
+
+def _read_arrays(source: str, path: str) -> dict:
+    """Every array of an .npy/.npz file, numeric arrays only and never through pickle; a
+    file that is not one is refused in one line (NumPy's advice to unpickle is not passed on)."""
+    with open(path, "rb") as f:
+        magic = f.read(6)
+
+    def refuse(why: str) -> KganError:
+        return KganError(
+            f"{source}: cannot read {path}: it is not a valid numeric .npy array ({why}); "
+            "kgan reads only arrays of numbers saved with numpy.save or numpy.savez"
+        )
+
+    if not magic.startswith((_NPY_MAGIC, _ZIP_MAGIC)):
+        raise refuse("no NumPy .npy header")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return {_NPY_KEY: loaded}
+        with loaded:
+            return dict(loaded.items())
+    except Exception as error:  # noqa: BLE001 - any failure is the file's
+        text = " ".join(str(error).split())
+        if "pickle" in text or "Object arrays" in text:
+            raise refuse("it holds Python objects, not numbers") from None
+        raise refuse(f"truncated or corrupt: {text[:200] or type(error).__name__}") from None
 
 
 class ArraySource(Source):
@@ -288,20 +323,13 @@ class ArraySource(Source):
         self.path = os.path.abspath(os.path.expanduser(path.strip()))
         if not os.path.isfile(self.path):
             raise KganError(f"{source}: no file {self.path}; give the path of an .npy/.npz file")
-        try:
-            loaded = np.load(self.path, allow_pickle=False)
-        except Exception as error:  # noqa: BLE001
-            raise KganError(
-                f"{source}: cannot read {self.path} as a NumPy .npy/.npz file ({error})"
-            ) from None
-        if isinstance(loaded, np.ndarray):
-            self._arrays = {"train": (loaded, None)}
-        else:
-            with loaded:
-                self._arrays = self._split_npz(dict(loaded.items()))
+        self._arrays = self._split_npz(_read_arrays(source, self.path))
         self._checked: dict[str, tuple] = {}
 
     def _split_npz(self, arrays: dict) -> dict:
+        """{split: (x, y or None)} of the arrays of a file (an .npy file is one `x`)."""
+        if _NPY_KEY in arrays:
+            return {"train": (arrays[_NPY_KEY], None)}
         out = {}
         for key in arrays:
             if key.startswith("x_"):
@@ -336,8 +364,11 @@ class ArraySource(Source):
                 f"{where}: array of shape {x.shape}; expected (N, D) vectors or "
                 "(N, H, W[, C]) images with N > 0"
             )
-        if x.dtype == bool or not (np.issubdtype(x.dtype, np.number)):
-            raise KganError(f"{where}: array of dtype {x.dtype}; expected numbers")
+        if x.dtype.kind not in "iuf":
+            raise KganError(
+                f"{where}: array of dtype {x.dtype}; expected real numbers (integers or "
+                "floats; complex, boolean, text and object arrays are refused)"
+            )
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
             raise KganError(f"{where}: the array holds NaN or infinite values; remove them")
         if x.ndim == 2:
