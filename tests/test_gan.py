@@ -106,11 +106,18 @@ def test_save_load_continues_with_the_same_next_update(tmp_path):
     assert [r.name for r in loaded.gan_regularizers] == ["r1", "r2"]
     for a, b in zip(loaded.d_optimizer.variables, gan.d_optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    before = {net: [w.numpy() for w in getattr(gan, net).weights]
+              for net in ("generator", "discriminator", "ema_generator")}
     gan.fit(data, epochs=1, verbose=0)
     loaded.fit(data, epochs=1, verbose=0)
-    for net in ("generator", "discriminator", "ema_generator"):
-        for a, b in zip(getattr(gan, net).weights, getattr(loaded, net).weights):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    # The same update, up to float rounding: oneDNN's kernels may sum in another order under
+    # load (docs/run_folder.md), so compare against the size of the update itself. A lost
+    # optimizer moment, step count or noise key changes the update by far more than 2%.
+    for net, old in before.items():
+        for a, b, w0 in zip(getattr(gan, net).weights, getattr(loaded, net).weights, old):
+            update = np.abs(a.numpy() - w0).max()
+            assert update > 0, net
+            assert np.abs(a.numpy() - b.numpy()).max() <= 0.02 * update, net
 
 
 def test_conditional_gan_trains_and_samples_by_label():
