@@ -585,3 +585,17 @@ def test_a_file_named_like_the_run_is_never_replaced(tmp_path):
         with pytest.raises(runs.RunError, match="is a file, not a run folder"):
             runs.new_run(tmp_path, "r", overwrite=overwrite)
     assert (tmp_path / "r").read_text() == "the user's notes"
+
+
+def test_linked_samples_and_checkpoints_are_never_listed(tmp_path):
+    """A shared run folder may hold symlinks leading outside the runs folder: never read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"not yours")
+    run = runs.new_run(tmp_path / "root", "r")
+    runs.write_bytes(run.sample_path(1), b"png")
+    run.sample_path(2).symlink_to(outside / "secret.png")
+    assert [e for e, _ in run.samples()] == [1]
+    run.checkpoint_dir.symlink_to(outside, target_is_directory=True)
+    (outside / "epoch-0001.keras").write_bytes(b"k")
+    assert run.checkpoints() == []

@@ -440,6 +440,11 @@ _NO_PROCESS = {"pid": None, "pid_start": None, "boot_id": None}
 
 
 def _numbered(folder: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:
+    """The regular files of `folder` named like `pattern`, by number. kgan never writes
+    symlinks, so a linked folder or file (which could lead outside the runs folder, e.g. in a
+    shared run) is skipped."""
+    if folder.is_symlink():
+        return []
     try:
         entries = list(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
@@ -447,7 +452,7 @@ def _numbered(folder: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:
     found = []
     for path in entries:
         match = pattern.match(path.name)
-        if match and path.is_file():
+        if match and not path.is_symlink() and path.is_file():
             found.append((int(match.group(1)), path))
     return sorted(found)
 
