@@ -52,6 +52,10 @@ TRAINING_METRICS = ("fid", "kid", "pr", "mode_coverage")
 TRAINING_OPTIONS = {"kid": {"num_subsets": 10, "subset_size": 500}}
 #: The metrics that compare features of generated and real data.
 FEATURE_METRICS = ("fid", "kid", "pr", "memorisation")
+#: The held-out real split FID is measured against as the real-vs-real floor (when it exists).
+FLOOR_SPLIT = "test"
+#: The warning shown beside a FID below the equal-N real-vs-real floor.
+BELOW_FLOOR_WARNING = "below real data: check memorisation and sample size"
 
 #: How each metric's result becomes logged numbers: (logged name, key in the result).
 _SCALARS = {
@@ -122,7 +126,12 @@ class Evaluator:
             self.extractor = features_lib.get(extractor) if extractor is not None else None
         except ValueError as e:
             raise KganError(str(e)) from None
+        self.classifier = self.extractor
+        if self.extractor is not None and not self.extractor.num_classes:
+            name = getattr(self.extractor, "classifier", None)
+            self.classifier = features_lib.get(name) if name else None
         self._reference = None
+        self._floor: Any = None
 
     @classmethod
     def for_config(cls, config, **kwargs: Any) -> "Evaluator":
@@ -154,7 +163,7 @@ class Evaluator:
         found = []
         if self.feature_space is not None:
             found += FEATURE_METRICS
-        if self.extractor is not None and self.extractor.num_classes:
+        if self.classifier is not None:
             found.append("classifier_score")
         if self.is_toy:
             found.append("mode_coverage")
@@ -217,10 +226,13 @@ class Evaluator:
         return self.extractor.features(self._fit(x), batch_size=batch_size)
 
     def probabilities(self, samples: Any, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities from a classifier extractor (for `classifier_score`)."""
+        """Class probabilities from the classifier of the feature space (the extractor itself,
+        or the one it names in `classifier`), for `classifier_score`."""
         if self.extractor is None:
             raise KganError(self.why_not())
-        return self.extractor.probabilities(self._fit(np.asarray(samples, np.float32)), batch_size)
+        if self.classifier is None:
+            raise KganError(f"the {self.extractor.name!r} extractor has no classifier")
+        return self.classifier.probabilities(self._fit(np.asarray(samples, np.float32)), batch_size)
 
     def _fit(self, images: np.ndarray) -> np.ndarray:
         h, w, c = self.extractor.image_shape
@@ -260,6 +272,74 @@ class Evaluator:
             cache_dir=self.cache_dir,
         )
 
+    def floor_features(self) -> np.ndarray | None:
+        """Features of the held-out real split (`FLOOR_SPLIT`, up to `reference_num`), the
+        real-vs-real floor's other side; None when the data has no such split (or it is the
+        reference split itself)."""
+        if self._floor is None:
+            self._floor = self._load_floor()
+        return self._floor if isinstance(self._floor, np.ndarray) else None
+
+    def _load_floor(self):
+        from kgan import data
+
+        if self.split == FLOOR_SPLIT or self.feature_space is None:
+            return False
+        try:
+            info = data.info(
+                self.dataset, split=FLOOR_SPLIT, image_size=self.image_size,
+                channels=self.channels, data_dir=self.data_dir,
+            )
+            count = int(min(self.reference_num, info.num_examples or self.reference_num))
+        except Exception:  # noqa: BLE001 - no held-out split: FID is reported without a floor
+            return False
+        if count < 2:
+            return False
+        if self.extractor is None:
+            return self.features(self.real(count, split=FLOOR_SPLIT))
+        return features_lib.reference_stats(
+            self._cache_key(),
+            self.extractor,
+            lambda: self._fit(self.real(count, split=FLOOR_SPLIT)),
+            split=FLOOR_SPLIT,
+            count=count,
+            cache_dir=self.cache_dir,
+        ).features
+
+    def fid_floor(self, result: dict, fake_features: np.ndarray) -> dict:
+        """`result` (a `fid` result) with the real-vs-real floor at the same N beside it.
+
+        The floor is the FID of `n` held-out real examples against the same reference, where
+        `n = min(num_fake, held-out size)`; FID falls as N grows, so when there are more
+        generated samples than held-out ones the generated side is also measured on a fixed
+        subset of `n` (`fid_at_floor_num`), and `fid_ratio` compares those two equal-N numbers.
+        Adds `fid_floor`, `fid_floor_num`, `fid_floor_split`, `fid_at_floor_num`, `fid_ratio`
+        and `below_floor` (a ratio under 1: check memorisation and sample size).
+        """
+        held_out = self.floor_features()
+        if held_out is None:
+            return result
+        reference = self.reference().features
+        n = int(min(len(fake_features), len(held_out)))
+        if n < 2:
+            return result
+        floor = metrics_lib.fid(reference, _subset(held_out, n))["fid"]
+        fake = (
+            result["fid"]
+            if n == len(fake_features)
+            else metrics_lib.fid(reference, _subset(fake_features, n))["fid"]
+        )
+        ratio = fake / floor if floor > 0 else (1.0 if fake == 0 else math.inf)
+        return {
+            **result,
+            "fid_floor": float(floor),
+            "fid_floor_num": n,
+            "fid_floor_split": FLOOR_SPLIT,
+            "fid_at_floor_num": float(fake),
+            "fid_ratio": float(ratio) if math.isfinite(ratio) else None,
+            "below_floor": bool(ratio < 1.0),
+        }
+
     def real(self, limit: int, split: str | None = None) -> np.ndarray:
         """The first `limit` real examples of `split` (default: the evaluator's), at the run's
         size and channels: what the generator is compared with."""
@@ -294,8 +374,9 @@ class Evaluator:
     ) -> dict[str, dict]:
         """Runs `metrics` on generated `samples`; returns {metric: its result dict}.
 
-        Every result records the feature space (`extractor`) and the sample counts
-        (`num_real` or `num_train`, `num_fake`). Precision and recall compare equal numbers
+        Every result records the feature space (`extractor`, `extractor_fingerprint`) and the
+        sample counts (`num_real` or `num_train`, `num_fake`); `fid` also carries the
+        real-vs-real floor at the same N and the ratio (`fid_floor`). Precision and recall compare equal numbers
         of real and generated samples (a fixed random subset of the larger side). `options` maps a metric to its keyword
         arguments (e.g. `{"kid": {"num_subsets": 10}}`); `progress(name, result)` is called
         after each metric.
@@ -322,7 +403,7 @@ class Evaluator:
             if name in FEATURE_METRICS and extractor is None:
                 extractor = "raw"
             if name == "classifier_score":
-                extractor = self.extractor
+                extractor = self.classifier
             given = inputs
             if name == "pr":
                 n = min(len(inputs["real_features"]), len(inputs["fake_features"]))
@@ -334,6 +415,8 @@ class Evaluator:
             results[name] = metrics_lib.compute(
                 name, extractor=extractor, options=options.get(name), **given
             )
+            if name == "fid":
+                results[name] = self.fid_floor(results[name], inputs["fake_features"])
             if progress is not None:
                 progress(name, results[name])
         return results
@@ -499,6 +582,7 @@ def evaluate(
 
 
 __all__ = [
+    "BELOW_FLOOR_WARNING",
     "DEFAULT_METRICS",
     "EVAL_SEED",
     "Evaluator",

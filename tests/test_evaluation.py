@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from kgan import callbacks, cli, evaluation, runs, toy, training
+from kgan import callbacks, cli, evaluation, features, runs, toy, training
 from kgan.config import RunConfig
 from kgan.errors import KganError
 
@@ -58,7 +58,39 @@ def test_digits_real_vs_real_through_the_evaluator(digits_npz, cache):
     # Training images are near-copies of themselves.
     copies = evaluator.measure(train[:50], ["memorisation"])["memorisation"]
     assert copies["near_copy_share"] == 1.0 and copies["num_train"] == 1500
-    assert [p.name for p in cache.iterdir()] == [evaluator.reference().path.name]
+    # The floor: the test split against the same reference at the same N (here the test split
+    # itself, so the ratio is exactly 1); its features are cached beside the reference's.
+    fid = results["fid"]
+    assert fid["fid_floor"] == fid["fid_at_floor_num"] == fid["fid"]
+    assert (fid["fid_floor_num"], fid["fid_floor_split"], fid["fid_ratio"]) == (297, "test", 1.0)
+    assert fid["below_floor"] is False
+    names = sorted(p.name for p in cache.iterdir())
+    assert evaluator.reference().path.name in names and len(names) == 2
+    assert any("-test-digits-" in name and name.endswith("-297.npz") for name in names)
+
+
+def test_digits_headline_space_is_pixels_with_an_equal_n_floor(digits_npz, cache):
+    """The default digits space (`digits_pixels`, see tests/test_metric_sensitivity.py): the
+    real-vs-real floor at N = 297, and a larger generated set measured at the floor's N."""
+    source, train, test = digits_npz
+    evaluator = evaluation.Evaluator(source, extractor=features.default_for("digits"))
+    assert evaluator.extractor.name == "digits_pixels"
+    assert evaluator.available() == ["classifier_score", "fid", "kid", "memorisation", "pr"]
+    results = evaluator.measure(test, ["fid", "classifier_score"])
+    assert results["fid"]["fid"] == pytest.approx(1.3540, abs=2e-3)
+    assert results["fid"]["extractor"] == "digits_pixels"
+    assert results["fid"]["extractor_fingerprint"] == evaluator.extractor.fingerprint
+    assert results["fid"]["fid_ratio"] == 1.0
+    # The classifier score comes from the classifier, recorded as such.
+    assert results["classifier_score"]["extractor"] == "digits_classifier"
+    assert results["classifier_score"]["classifier_score"] == pytest.approx(8.9, abs=0.3)
+    # 1,000 fakes that replay training images: FID at N = 1000 is flattered by the larger N,
+    # so the ratio uses 297 of them, and replay scores below real data (flagged).
+    replay = evaluator.measure(train[:1000], ["fid"])["fid"]
+    assert (replay["num_fake"], replay["fid_floor_num"]) == (1000, 297)
+    assert replay["fid_at_floor_num"] != replay["fid"]
+    assert replay["fid_ratio"] == pytest.approx(replay["fid_at_floor_num"] / replay["fid_floor"])
+    assert replay["below_floor"] is (replay["fid_ratio"] < 1.0)
 
 
 def test_images_are_resized_for_the_extractor_and_cached_per_size(tmp_path, cache, monkeypatch):
@@ -99,7 +131,7 @@ def test_images_without_an_extractor_say_how_to_get_one(tmp_path):
         evaluator.check(["fid"])
     with pytest.raises(KganError, match="unknown metric 'fidd'; valid metrics: classifier_score"):
         evaluator.check("fidd")
-    with pytest.raises(KganError, match="valid names: digits, inception, mnist"):
+    with pytest.raises(KganError, match="valid names: digits, digits_classifier, digits_pixels, inception, mnist"):
         evaluation.Evaluator(f"npy:{path}", extractor="vgg")
 
 
@@ -166,10 +198,24 @@ def test_kgan_evaluate_command(tmp_path, digits_npz, cache, capsys):
     out = capsys.readouterr().out
     assert "run 'g': 100 samples (seed 2) vs real training data, features: digits" in out
     assert "precision" in out and "recall" in out and "metrics.jsonl" in out
+    assert "fid_floor" in out and "N=100" in out and "WARNING" not in out  # untrained G
     assert [r["metric"] for r in runs.open_run(tmp_path, "g").metric_records()] == [
         "fid", "precision", "recall"]
     assert cli.main(["evaluate", "g", "--metrics", "fid", "--runs-dir", str(tmp_path)]) == 2
     assert "no feature extractor applies" in capsys.readouterr().err  # npz: no default
+
+
+def test_kgan_evaluate_warns_below_the_real_floor(tmp_path, digits_npz, monkeypatch, capsys):
+    fake_run(tmp_path, digits_npz[0])
+    below = {"fid": {"fid": 0.9, "num_real": 1500, "num_fake": 1000, "extractor": "digits_pixels",
+                     "fid_floor": 1.35, "fid_floor_num": 297, "fid_floor_split": "test",
+                     "fid_at_floor_num": 1.2, "fid_ratio": 0.89, "below_floor": True}}
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, **k: below)
+    assert cli.main(["evaluate", "g", "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "ratio 0.89" in out
+    assert "WARNING: fid 1.2 is under the real-vs-real floor 1.35 at N=297: below real data: " \
+        "check memorisation and sample size" in out
 
 
 # ----------------------------------------------------------------------------- during training

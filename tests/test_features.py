@@ -38,10 +38,15 @@ def digits_test():
 
 
 def test_registry_and_defaults():
-    assert set(features.names()) == {"digits", "mnist", "inception"}
-    with pytest.raises(ValueError, match="valid names: digits, inception, mnist"):
+    assert set(features.names()) == {
+        "digits", "digits_classifier", "digits_pixels", "mnist", "inception"}
+    with pytest.raises(ValueError, match="valid names: digits, digits_classifier, digits_pixels, inception, mnist"):
         features.get("vgg")
-    assert features.default_for("digits") == "digits"
+    assert features.default_for("digits") == "digits_pixels"
+    # The old name keeps meaning the classifier (same weights, so old numbers stay comparable).
+    assert features.get("digits").fingerprint == features.get("digits_classifier").fingerprint
+    assert features.get("digits_pixels").fingerprint != features.get("digits").fingerprint
+    assert features.get("digits_pixels").features(np.zeros((2, 8, 8, 1))).shape == (2, 64)
     assert features.default_for("mnist:3.0.1") == "mnist"
     assert features.default_for("MNIST") == "mnist"
     assert features.default_for("cifar10") is None
