@@ -8,6 +8,10 @@ writes to the runs folder. The page itself lives in `kgan.dashboard`.
 import sys
 from pathlib import Path
 
-from kgan.dashboard import navigation, render
+from kgan import quiet
+
+quiet.quiet_tensorflow()  # TensorFlow's start-up log lines (live sampling imports it)
+
+from kgan.dashboard import navigation, render  # noqa: E402
 
 render(navigation.runs_root(sys.argv[1:], Path(__file__).resolve().parent))

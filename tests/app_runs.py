@@ -78,3 +78,58 @@ def _copy(root: Path, source: str, name: str):
     run = runs_lib.open_run(root, name)
     run.update_metadata(name=name)
     return run
+
+
+# ----------------------------------------------------------------------------- thumbnails
+
+LATEST = "latest-wide"  # a copy of DIGITS whose newest grid (epoch 3) is 200x100 pixels, and
+#                         with a metric named like the thumbnail column ("sample")
+NO_GRID = "no-grid"  # no samples/ folder at all
+GARBAGE = "garbage-grid"  # its newest grid is a PNG signature followed by junk
+TOO_LARGE = "huge-grid"  # its newest grid is a valid 5000x5000 PNG (25 Mpixels)
+LINKED_OUT = "linked-out"  # its newest grid is a symlink to a PNG outside the runs folder
+LINKED_DIR = "linked-dir"  # its samples/ folder is a symlink to a folder outside the runs folder
+BROKEN_WITH_GRID = "broken-with-grid"  # corrupt metadata.json, sample grids intact
+
+
+def png(width: int, height: int, value: int = 128) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (width, height), value).save(out, format="PNG")
+    return out.getvalue()
+
+
+def thumbnail_runs(root: Path, source_root: Path) -> Path:
+    """Copies of the fixture run DIGITS (in `source_root`) into `root` with every kind of
+    sample grid the runs table's thumbnails must cope with; files the dashboard must not read
+    go to `root.parent / (root.name + "-outside")`. Returns `root`."""
+    from kgan import runs as runs_lib
+
+    root, outside = Path(root), Path(root).parent / f"{Path(root).name}-outside"
+    root.mkdir(parents=True, exist_ok=True)
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / "secret.png").write_bytes(png(50, 150, 255))
+    (outside / "samples").mkdir(exist_ok=True)
+    (outside / "samples" / "epoch-0009.png").write_bytes(png(150, 50, 255))
+
+    def copy(name: str):
+        shutil.copytree(runs_lib.resolve(source_root, DIGITS), runs_lib.resolve(root, name))
+        run = runs_lib.open_run(root, name)
+        run.update_metadata(name=name)
+        return run
+
+    latest = copy(LATEST)
+    latest.sample_path(3).write_bytes(png(200, 100))
+    latest.update_metadata(metrics={"sample": {"value": 0.5}})
+    shutil.rmtree(copy(NO_GRID).samples_dir)
+    copy(GARBAGE).sample_path(3).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 64)
+    copy(TOO_LARGE).sample_path(3).write_bytes(png(5000, 5000, 0))
+    (copy(LINKED_OUT).sample_path(3)).symlink_to(outside / "secret.png")
+    linked_dir = copy(LINKED_DIR)
+    shutil.rmtree(linked_dir.samples_dir)
+    linked_dir.samples_dir.symlink_to(outside / "samples", target_is_directory=True)
+    copy(BROKEN_WITH_GRID).metadata_path.write_text("{", encoding="utf-8")
+    return root

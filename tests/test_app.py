@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import app_runs
-from kgan.dashboard import navigation, sampling
+from kgan.dashboard import data, navigation, runs_view, sampling
 from kgan.runs import open_run
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -184,6 +184,121 @@ def test_opening_and_comparing_from_the_table_sets_the_url(runs_root, monkeypatc
     at.button(key="runs_compare_go").click().run()
     assert at.query_params["runs"] == f"{app_runs.DIGITS},{app_runs.RING}"
     assert at.title[0].value == "Compare runs"
+
+
+# ----------------------------------------------------------------------------- thumbnails
+
+
+def decode_thumbnail(uri: str):
+    """The image of a thumbnail cell (a base64 PNG or JPEG data URI)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    match = re.fullmatch(r"data:image/(png|jpeg);base64,([A-Za-z0-9+/=]+)", uri)
+    assert match, uri[:60]
+    image = Image.open(io.BytesIO(base64.b64decode(match.group(2))))
+    image.load()
+    assert image.format.lower() == match.group(1)
+    return image
+
+
+def thumbnail_size(path: Path) -> tuple[int, int]:
+    """The size of the image file `path` shrunk to fit THUMBNAIL_PX, keeping its aspect."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.thumbnail((data.THUMBNAIL_PX, data.THUMBNAIL_PX))
+        return image.size
+
+
+def thumbnail_cells(at) -> dict:
+    table = at.dataframe[0].value
+    return {name: (cell if isinstance(cell, str) else None)
+            for name, cell in zip(table["name"], table[runs_view.SAMPLE])}
+
+
+def test_runs_table_shows_each_runs_latest_grid_as_a_thumbnail(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch)
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == ["name", runs_view.SAMPLE]  # beside the name
+    config = json.loads(at.dataframe[0].proto.columns)[runs_view.SAMPLE]
+    assert config["type_config"]["type"] == "image"
+    cells = thumbnail_cells(at)
+    assert cells[app_runs.BROKEN] is None
+    for name in set(cells) - {app_runs.BROKEN}:
+        image = decode_thumbnail(cells[name])
+        assert max(image.size) <= data.THUMBNAIL_PX, (name, image.size)
+        grid = open_run(runs_root, name).samples()[-1][1]
+        assert image.size == thumbnail_size(grid), name  # the latest grid, shrunk
+    assert runs_view.SAMPLE not in at.selectbox(key="runs_sort").options
+    at.selectbox(key="runs_sort").select("name").run()  # sorting keeps each run's picture
+    assert thumbnail_cells(at) == cells
+
+
+@pytest.fixture(scope="module")
+def thumbnail_root(runs_root, tmp_path_factory) -> Path:
+    return app_runs.thumbnail_runs(tmp_path_factory.mktemp("thumbs") / "runs", runs_root)
+
+
+def test_thumbnails_of_missing_garbage_and_linked_grids_are_empty(thumbnail_root, monkeypatch):
+    read = []
+    real_thumbnail = data.thumbnail
+    real_thumbnail.clear()
+
+    def spy(path, *args, **kwargs):
+        read.append(Path(path))
+        return real_thumbnail(path, *args, **kwargs)
+
+    monkeypatch.setattr(data, "thumbnail", spy)
+    at = open_app(thumbnail_root, monkeypatch)  # renders: no exception
+    cells = thumbnail_cells(at)
+    assert decode_thumbnail(cells[app_runs.LATEST]).size == (96, 48)  # epoch 3's 200x100 grid
+    table = at.dataframe[0].value.set_index("name")
+    assert table.loc[app_runs.LATEST, "sample (metric)"] == 0.5  # a metric keeps its column
+    # `Run.samples()` skips links, so a linked newest grid leaves the run's own older grid.
+    assert cells[app_runs.LINKED_OUT] is not None
+    empty = [app_runs.NO_GRID, app_runs.GARBAGE, app_runs.TOO_LARGE, app_runs.LINKED_DIR,
+             app_runs.BROKEN_WITH_GRID]
+    assert {name: cells[name] for name in empty} == dict.fromkeys(empty)
+    assert "cannot be read" in texts(at) and not at.error and not at.exception
+    # Only files inside the runs folder were opened: not the linked ones, nor the broken run's.
+    real_root = thumbnail_root.resolve()
+    assert read and all(path.is_relative_to(real_root) for path in read), read
+    assert {path.parts[len(real_root.parts)] for path in read} == {
+        app_runs.LATEST, app_runs.GARBAGE, app_runs.TOO_LARGE, app_runs.LINKED_OUT
+    }
+
+
+def test_thumbnails_are_cached_and_follow_new_epochs(runs_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / app_runs.DIGITS, root / "a")
+    open_run(root, "a").update_metadata(name="a")
+    decoded = []
+    real_shrink = data._shrink
+
+    def counting(raw, px):
+        decoded.append(len(raw))
+        return real_shrink(raw, px)
+
+    monkeypatch.setattr(data, "_shrink", counting)
+    data.thumbnail.clear()
+    at = open_app(root, monkeypatch)
+    first = thumbnail_cells(at)["a"]
+    assert len(decoded) == 1
+    at.run()
+    at.sidebar.button(key="nav_reload").click().run()
+    assert len(decoded) == 1 and thumbnail_cells(at)["a"] == first  # reruns: from the cache
+    run = open_run(root, "a")
+    run.sample_path(3).write_bytes(app_runs.png(120, 60))  # a new epoch's grid
+    at.run()
+    assert len(decoded) == 2 and decode_thumbnail(thumbnail_cells(at)["a"]).size == (96, 48)
+    run.sample_path(3).write_bytes(app_runs.png(60, 120))  # the same epoch rewritten
+    at.run()
+    assert len(decoded) == 3 and decode_thumbnail(thumbnail_cells(at)["a"]).size == (48, 96)
 
 
 # ----------------------------------------------------------------------------- run page

@@ -131,8 +131,12 @@ def test_browse_open_a_run_and_draw_samples(browser, server, tmp_path):
     expect(page.get_by_text("1 run folder(s) cannot be read")).to_be_visible()
     expect(page.get_by_text("6 of 6 runs")).to_be_visible()
 
-    # Open a run from the table's picker: the URL names it.
-    page.get_by_role("combobox", name="Open a run").click()
+    # Open a run from the table's picker: the URL names it. The thumbnails' taller rows put
+    # the picker at the 1000 px viewport's lower edge; while a run is live, a click that first
+    # scrolls it into view left its list closed (headless Chromium 150), so scroll first.
+    picker = page.get_by_role("combobox", name="Open a run")
+    picker.scroll_into_view_if_needed()
+    picker.click()
     page.get_by_role("option", name=app_runs.DIGITS, exact=True).click()
     expect(page.get_by_role("heading", name=app_runs.DIGITS, level=1)).to_be_visible()
     assert f"run={app_runs.DIGITS}" in page.url

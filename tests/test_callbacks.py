@@ -1,5 +1,6 @@
 """The callbacks that record a run: history, grids, checkpoints, model card, health, NaN stop."""
 
+import io
 import json
 
 import keras
@@ -282,6 +283,35 @@ def test_tensorboard_writer_writes_scalars_and_the_grid_per_epoch(tmp_path):
     assert picture.metadata.plugin_data.plugin_name == "images"
     width, height, png = tf.make_ndarray(picture.tensor)
     assert tf.io.decode_png(png).shape == (int(height), int(width), 3)
+
+
+def test_tensorboard_reads_the_events_with_its_own_reader(tmp_path):
+    """TensorBoard's own reader (the accumulator its server's plugins read from) sees the
+    losses as `scalars` and the grid as an `images` summary, per epoch."""
+    from tensorboard.backend.event_processing import plugin_event_accumulator
+    from tensorboard.util import tensor_util
+
+    run = runs.new_run(tmp_path, "tb")
+    gan = tiny_gan()
+    grid = callbacks.SampleGrid(run, num=20, reference=kgan.toy.sample("ring8", 20))
+    history = gan.fit(points(), epochs=2, callbacks=[callbacks.TensorBoardWriter(run, grid)],
+                      verbose=0)
+    events = plugin_event_accumulator.EventAccumulator(
+        str(run.tensorboard_dir), size_guidance={"tensors": 0}
+    )
+    events.Reload()
+    assert set(events.PluginTagToContent("scalars")) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(events.PluginTagToContent("images")) == {"samples"}
+    for tag in ("d_loss", "g_loss"):
+        steps = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto)))
+                 for e in events.Tensors(tag)]
+        assert [step for step, _ in steps] == [1, 2]
+        np.testing.assert_allclose([v for _, v in steps], history.history[tag], rtol=1e-6)
+    pictures = events.Tensors("samples")
+    assert [e.step for e in pictures] == [1, 2]
+    width, height, png = tensor_util.make_ndarray(pictures[-1].tensor_proto)
+    assert png.startswith(b"\x89PNG")
+    assert Image.open(io.BytesIO(png)).size == (int(width), int(height))
 
 
 # ----------------------------------------------------------------------------- health

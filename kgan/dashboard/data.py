@@ -2,14 +2,20 @@
 
 Everything goes through `kgan.runs`; nothing here writes. Run files are read afresh on every
 page run (a training run keeps changing them); only the generator (`st.cache_resource`, one per
-run and generator file version) and drawn pictures (`st.cache_data`) are cached.
+run and generator file version), drawn pictures and the runs table's thumbnails (`st.cache_data`,
+the latter per sample file version) are cached.
 """
 
 from __future__ import annotations
 
+import base64
 import gc
+import io
+import os
+import stat
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -82,6 +88,96 @@ def _epochs(summary: dict) -> str | None:
 
 def readable(runs: list[runs_lib.Run]) -> list[runs_lib.Run]:
     return [run for run in runs if run.error is None]
+
+
+#: Longest side of a runs-table thumbnail, in pixels (the grids themselves are 100-1000 px).
+THUMBNAIL_PX = 96
+#: Sample grids larger than this (file bytes, decoded pixels) are not decoded for a thumbnail:
+#: kgan's own grids are far smaller, and a shared folder may hold anything.
+MAX_GRID_BYTES = 16 * 2**20
+MAX_GRID_PIXELS = 4096 * 4096
+
+
+def thumbnails(root, runs: list[runs_lib.Run], statuses) -> list[str | None]:
+    """A `data:image/...;base64,...` thumbnail of each run's latest sample grid, in the order
+    of `runs` (`statuses` is the runs table's status column, same order); None for broken runs,
+    runs without a grid, and grids that cannot be read or decoded."""
+    real_root = Path(root).resolve()
+    return [
+        None if status == "broken" else _run_thumbnail(real_root, run)
+        for run, status in zip(runs, statuses)
+    ]
+
+
+def _run_thumbnail(real_root: Path, run: runs_lib.Run) -> str | None:
+    version = latest_grid(real_root, run)
+    return thumbnail(*version) if version else None
+
+
+def latest_grid(real_root: Path, run: runs_lib.Run) -> tuple[str, int, int] | None:
+    """(path, mtime in ns, size) of the run's newest sample grid when it is a regular file
+    inside the runs folder `real_root` (already resolved), else None. The path has its
+    symlinks resolved, so a grid linked to a file outside the folder is never read."""
+    try:
+        samples = run.samples()
+        if not samples:
+            return None
+        path = samples[-1][1].resolve(strict=True)
+        if not path.is_relative_to(real_root):
+            return None  # a symlink (of the file or a folder above it) leading out
+        info = path.stat()
+    except (OSError, RuntimeError, runs_lib.RunError):  # RuntimeError: a symlink loop
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (str(path), info.st_mtime_ns, info.st_size)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def thumbnail(path: str, mtime_ns: int, size: int, px: int = THUMBNAIL_PX) -> str | None:
+    """The image file `path` (a version from `latest_grid`: the key includes its mtime and
+    size, so a rewritten grid is decoded again) shrunk to at most `px` pixels a side, as a PNG
+    or JPEG data URI (the smaller); None if it is too large or not an image. Never raises."""
+    del mtime_ns  # only part of the cache key
+    if size > MAX_GRID_BYTES:
+        return None
+    try:
+        # O_NOFOLLOW: the last component cannot have become a symlink since `latest_grid`;
+        # O_NONBLOCK: nor a FIFO that would hang the page.
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
+            raw = f.read(MAX_GRID_BYTES + 1)
+        if len(raw) > MAX_GRID_BYTES:
+            return None
+        kind, encoded = _shrink(raw, px)
+        return f"data:image/{kind};base64," + base64.b64encode(encoded).decode("ascii")
+    except Exception:  # noqa: BLE001 - PIL raises many kinds on garbage; the cell stays empty
+        return None
+
+
+def _shrink(raw: bytes, px: int) -> tuple[str, bytes]:
+    """(image type, bytes) of the image file `raw` shrunk to at most `px` pixels a side: PNG,
+    or JPEG (quality 85) when that is smaller; images with transparency stay PNG."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(raw)) as image:
+        if image.width * image.height > MAX_GRID_PIXELS:
+            raise ValueError(f"{image.width}x{image.height} is too large for a thumbnail")
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):
+            transparent = "A" in image.getbands() or "transparency" in image.info
+            image = image.convert("RGBA" if transparent else "RGB")
+        image.thumbnail((px, px))  # keeps the aspect ratio; decodes the file
+        png = io.BytesIO()
+        image.save(png, format="PNG", optimize=True)
+        if image.mode not in ("L", "RGB"):
+            return "png", png.getvalue()
+        jpeg = io.BytesIO()
+        image.save(jpeg, format="JPEG", quality=85)
+    if jpeg.tell() < png.tell():
+        return "jpeg", jpeg.getvalue()
+    return "png", png.getvalue()
 
 
 # ----------------------------------------------------------------------------- one run

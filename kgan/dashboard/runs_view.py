@@ -1,4 +1,5 @@
-"""The runs table: every run under the root, filterable and sortable, broken ones with errors."""
+"""The runs table: every run under the root with a thumbnail of its latest sample grid,
+filterable and sortable, broken ones with errors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import streamlit as st
 from kgan import runs as runs_lib
 from kgan.dashboard import data, navigation, run_view
 from kgan.dashboard.safe import code, escape
+
+#: The thumbnail column: each run's latest sample grid, beside its name.
+SAMPLE = "sample"
+#: Table rows tall enough for the thumbnails to be seen (Streamlit's default is 35 px).
+ROW_HEIGHT = 56
 
 
 def train_command(root: Path) -> str:
@@ -43,7 +49,8 @@ def _table(root: Path, live: bool) -> None:
     """The table and its controls; re-run on a timer while some run is training."""
     if live and st.query_params.get("view", "runs") != "runs":
         st.rerun()  # a control of this fragment navigated away: redraw the whole page
-    frame = data.runs_frame(runs_lib.list_runs(root))
+    runs = runs_lib.list_runs(root)
+    frame = add_thumbnails(data.runs_frame(runs), root, runs)
     if live:
         every = run_view.REFRESH_SECONDS
         st.caption(f"Some runs are training; this table refreshes every {every:g} s.")
@@ -61,7 +68,7 @@ def _table(root: Path, live: bool) -> None:
     )
     statuses = sorted(frame["status"].dropna().unique())
     chosen = status_col.multiselect("Status", statuses, key="runs_status", placeholder="all")
-    sort_options = [c for c in frame.columns if c not in ("reason / error",)]
+    sort_options = [c for c in frame.columns if c not in ("reason / error", SAMPLE)]
     sort_by = sort_col.selectbox(
         "Sort by", sort_options, index=sort_options.index("updated"), key="runs_sort"
     )
@@ -73,7 +80,12 @@ def _table(root: Path, live: bool) -> None:
         shown,
         hide_index=True,
         width="stretch",
+        row_height=ROW_HEIGHT,
+        placeholder="",  # missing values (a run without a grid) are empty cells, not "None"
         column_config={
+            SAMPLE: st.column_config.ImageColumn(
+                help="The latest epoch's sample grid; double-click to enlarge", width="small"
+            ),
             "training time (s)": st.column_config.NumberColumn(format="%.1f"),
             "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -105,6 +117,18 @@ def _table(root: Path, live: bool) -> None:
         st.button(
             "Compare", disabled=len(picked) < 2, key="runs_compare_go", on_click=_compare_chosen
         )
+
+
+def add_thumbnails(frame: pd.DataFrame, root: Path, runs: list[runs_lib.Run]) -> pd.DataFrame:
+    """`frame` (`data.runs_frame(runs)`) with the `SAMPLE` column after the name: a thumbnail
+    data URI of each run's latest sample grid, or None."""
+    if frame.empty or "name" not in frame:
+        return frame
+    if SAMPLE in frame:  # a metric of that name
+        frame = frame.rename(columns={SAMPLE: f"{SAMPLE} (metric)"})
+    cells = data.thumbnails(root, runs, frame["status"])
+    frame.insert(frame.columns.get_loc("name") + 1, SAMPLE, cells)
+    return frame
 
 
 def _open_chosen() -> None:

@@ -11,8 +11,10 @@ and no network, so that afterwards `tfds.load(name, data_dir=...)` works as afte
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -82,10 +84,50 @@ def reachable(url: str, timeout: float = PROBE_TIMEOUT) -> bool:
     return answered.is_set()
 
 
+def _drop_tfds_notes(record: logging.LogRecord) -> bool:
+    """A logging filter: False for TFDS's own absl records below ERROR."""
+    inside_tfds = f"{os.sep}tensorflow_datasets{os.sep}" in (record.pathname or "")
+    return record.levelno >= logging.ERROR or not inside_tfds
+
+
+@contextlib.contextmanager
+def quiet_tfds():
+    """Within the block TFDS shows no progress bars and logs nothing below ERROR through absl
+    (e.g. `WARNING:absl:Variant folder ... has no dataset_info.json`, which TFDS's
+    `is_prepared()` logs for every dataset not prepared yet). Both are restored afterwards, so
+    a real TFDS download elsewhere keeps its progress bar.
+
+    Example:
+        >>> with quiet_tfds():
+        ...     builder.download_and_prepare()
+    """
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    bars_were_on = bool(getattr(tqdm_utils, "_active", True))
+    absl_logger = logging.getLogger("absl")
+    outermost = _drop_tfds_notes not in absl_logger.filters  # nested blocks: the outer removes
+    if outermost:
+        absl_logger.addFilter(_drop_tfds_notes)
+    tfds.display_progress_bar(False)
+    try:
+        yield
+    finally:
+        tfds.display_progress_bar(bars_were_on)
+        if outermost:
+            absl_logger.removeFilter(_drop_tfds_notes)
+
+
+def is_prepared(builder) -> bool:
+    """`builder.is_prepared()` without TFDS's warning about a dataset not prepared yet."""
+    with quiet_tfds():
+        return builder.is_prepared()
+
+
 def ensure_prepared(builder, source: str) -> None:
     """Prepares `builder` when that needs no network or the network answers; otherwise raises
     a `KganError` within a few seconds that says how to get the data."""
-    if builder.is_prepared():
+    if is_prepared(builder):
         return
     import tensorflow_datasets as tfds
 
@@ -210,7 +252,7 @@ def prepare(name: str, source_dir: str | None = None, data_dir: str | None = Non
     from kgan.data.sources import tfds_builder
 
     builder = tfds_builder(name, data_dir)
-    if builder.is_prepared():
+    if is_prepared(builder):
         return os.fspath(builder.data_dir)
     if getattr(builder, "NEEDS_NETWORK", True) is False:
         ensure_prepared(builder, name)

@@ -46,6 +46,31 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release: train = first 1,500, test = last 297."}
     NEEDS_NETWORK = False  # kgan prepares it on first use, even offline
+    #: The one line printed while it is prepared (TFDS's own messages and bars are hidden).
+    PREPARING_MESSAGE = "kgan: preparing the built-in digits dataset (offline, once) ..."
+
+    def is_prepared(self) -> bool:
+        from kgan.data import offline
+
+        with offline.quiet_tfds():  # no "Variant folder ... has no dataset_info.json"
+            return super().is_prepared()
+
+    def download_and_prepare(self, **kwargs):
+        """TFDS's preparation, announced by one kgan line instead of TFDS's "Downloading and
+        preparing dataset" (there is nothing to download), its progress bars and its absl
+        notes; silent when already prepared."""
+        from kgan.data import offline
+
+        if not self.is_prepared():
+            print(self.PREPARING_MESSAGE, flush=True)
+        with offline.quiet_tfds():
+            super().download_and_prepare(**kwargs)
+
+    def _log_download_bytes(self) -> None:
+        pass  # TFDS's "Downloading and preparing dataset ..." (nothing is downloaded)
+
+    def _log_download_done(self) -> None:
+        pass  # TFDS's "Dataset digits downloaded and prepared to ..."
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
