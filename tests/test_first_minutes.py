@@ -53,8 +53,9 @@ def noise(text: str) -> list[str]:
 
 def user_env(**changes) -> dict:
     """The environment of a user's shell: no TF_CPP_MIN_LOG_LEVEL (conftest sets one for the
-    tests), the virtualenv's bin not on PATH (as after `make run`)."""
-    dropped = ("TF_CPP_MIN_LOG_LEVEL", "KGAN_RUNS_DIR")
+    tests), the virtualenv's bin not on PATH (as after `make run`), and not inside a make
+    (`make test` runs the suite: its MAKELEVEL would make a nested make print directories)."""
+    dropped = ("TF_CPP_MIN_LOG_LEVEL", "KGAN_RUNS_DIR", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     path = [p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p) != BIN]
     env["PATH"] = os.pathsep.join(path)
@@ -332,8 +333,8 @@ def test_every_make_command_of_the_readme_is_a_target():
     commands = readme_make_commands()
     assert {"make run", "make test", "make dashboard", "make tensorboard"} <= set(commands)
     for command in commands:
-        result = subprocess.run([*shlex.split(command), "-n"], cwd=PROJECT, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run([*shlex.split(command), "-n"], cwd=PROJECT, env=user_env(),
+                                capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, (command, result.stderr)
     dry = subprocess.run(["make", "-n", "sample", "NAME=digits"], cwd=PROJECT,
                          env=user_env(RUNS_DIR="/not/this"), capture_output=True, text=True,
