@@ -8,7 +8,7 @@ Example:
     $ kgan train --preset digits --name digits
     $ kgan list
     $ kgan sample digits --num 64 --seed 0 --out digits.png
-    $ kgan evaluate digits --metrics fid,kid,pr,memorisation --num 5000
+    $ kgan evaluate digits --metrics fid,kid,pr,dc,memorisation --num 5000
     $ kgan export digits
     $ kgan data prepare mnist --from ../shared/data/mnist --data-dir /tmp/tfds
 """
@@ -453,27 +453,133 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     space = first.get("extractor") or "-"
     print(f"run {run.name!r}: {args.num} samples (seed {args.seed}) vs real training data, "
           f"features: {space}")
-    for name, value in evaluation.scalars(results).items():
-        print(f"  {name:<18} {value:.5g}")
+    for line in _evaluate_lines(results):
+        print(line)
     fid = results.get("fid", {})
-    if fid.get("fid_floor") is not None:
-        n, ratio = fid["fid_floor_num"], fid.get("fid_ratio")
-        print(f"  {'fid_floor':<18} {fid['fid_floor']:.5g}  (real {fid['fid_floor_split']} vs "
-              f"real train, N={n}; generated at N={n}: {fid['fid_at_floor_num']:.5g}, "
-              f"ratio {ratio:.3g})" if ratio is not None else
-              f"  {'fid_floor':<18} {fid['fid_floor']:.5g}  (N={n})")
-        if fid.get("below_floor"):
-            print(f"WARNING: fid {fid['fid_at_floor_num']:.5g} is under the real-vs-real floor "
-                  f"{fid['fid_floor']:.5g} at N={n}: {evaluation.BELOW_FLOOR_WARNING}")
+    if fid.get("fid_floor") is not None and fid.get("below_floor"):
+        print(f"WARNING: fid {fid['fid_at_floor_num']:.5g} is under the real-vs-real floor "
+              f"{fid['fid_floor']:.5g} at N={fid['fid_floor_num']}: "
+              f"{evaluation.BELOW_FLOOR_WARNING}")
     print(f"recorded in {run.metrics_path} and the model card")
     return 0
 
 
-def _format_metrics(metrics: dict) -> str:
+#: `kgan evaluate`'s floor lines: number -> (metric, floor, N, split, value at N, ratio keys).
+_FLOORS = {
+    "fid": ("fid", "fid_floor", "fid_floor_num", "fid_floor_split", "fid_at_floor_num",
+            "fid_ratio"),
+    "precision": ("pr", "precision_floor", "pr_floor_num", "pr_floor_split",
+                  "precision_at_floor_num", None),
+    "recall": ("pr", "recall_floor", "pr_floor_num", "pr_floor_split", "recall_at_floor_num",
+               "recall_ratio"),
+    "spread_ratio": ("class_diversity", "spread_ratio_floor", "class_floor_num",
+                     "class_floor_split", "spread_ratio_at_floor_num", None),
+    "class_recall": ("class_diversity", "class_recall_floor", "class_floor_num",
+                     "class_floor_split", "class_recall_at_floor_num", None),
+}
+
+
+def _evaluate_lines(results: dict) -> list[str]:
+    """`kgan evaluate`'s table: one line per number, each real-vs-real floor on the line after
+    its number, the class metrics with their classes."""
+    from kgan import evaluation
+
+    lines = []
+    for name, value in evaluation.scalars(results).items():
+        aside = _aside(name, results)
+        lines.append(f"  {name:<18} {value:.5g}" + (f"  ({aside})" if aside else ""))
+        floor = _floor_line(name, results)
+        if floor:
+            lines.append(floor)
+    return lines
+
+
+def _floor_line(name: str, results: dict) -> str | None:
+    """`recall_floor 0.71  (real test vs real train, N=297; generated at N=297: 0.6, ratio
+    0.845)`: the floor of number `name`, None when its result has none."""
+    if name not in _FLOORS:
+        return None
+    metric, floor_key, n_key, split_key, at_key, ratio_key = _FLOORS[name]
+    result = results.get(metric, {})
+    floor, n, at_n = result.get(floor_key), result.get(n_key), result.get(at_key)
+    if not all(_is_number(v) for v in (floor, n, at_n)):
+        return None
+    ratio = result.get(ratio_key) if ratio_key else None
+    tail = f", ratio {ratio:.3g}" if _is_number(ratio) else ""
+    return (f"  {floor_key:<18} {floor:.5g}  (real {result.get(split_key)} vs real train, "
+            f"N={n}; generated at N={n}: {at_n:.5g}{tail})")
+
+
+def _aside(name: str, results: dict) -> str:
+    """What a class number needs beside it: where the classes came from, the worst class and
+    its own real floor, the rarest and most common class against a balanced share."""
+    diversity, balance = results.get("class_diversity", {}), results.get("class_balance", {})
+    if name == "spread_ratio" and diversity.get("labels_from"):
+        source = diversity["labels_from"]
+        return ("classes drawn by the generator" if source == "generator"
+                else f"classes: {source}'s top class")
+    if name == "min_spread_ratio" and "worst_class" in diversity:
+        return _worst_class(diversity)
+    if name in ("min_share", "max_share") and balance.get("share_by_class"):
+        shares = balance["share_by_class"]
+        pick = min if name == "min_share" else max
+        c = pick(range(len(shares)), key=shares.__getitem__)
+        return f"class {c}; balanced {1 / len(shares):.3g}"
+    return ""
+
+
+def _worst_class(diversity: dict) -> str:
+    """`class 3; real floor 0.97 at N=297`: the least varied class and real data's spread ratio in
+    that class (from `spread_ratio_floor_by_class`, when there is one)."""
+    worst = diversity["worst_class"]
+    floors = dict(zip(diversity.get("classes", []),
+                      diversity.get("spread_ratio_floor_by_class") or []))
+    if not _is_number(floors.get(worst)):
+        return f"class {worst}"
+    return f"class {worst}; real floor {floors[worst]:.5g} at N={diversity.get('class_floor_num')}"
+
+
+#: The numbers `kgan list` shows, in this order; the rest: `kgan evaluate` and the dashboard.
+LIST_METRICS = ("fid", "precision", "recall", "coverage", "spread_ratio", "modes")
+
+
+def _format_metrics(metrics: dict, details: dict | None = None) -> str:
+    """`kgan list`'s METRICS cell: the latest `LIST_METRICS` (FID beside its real-vs-real
+    floor), then how many other numbers the model card holds (`+3 more`)."""
+    metrics = metrics or {}
     parts = []
-    for key, value in (metrics or {}).items():
-        parts.append(f"{key}={value:.4g}" if isinstance(value, (int, float)) else f"{key}={value}")
+    for key in (k for k in LIST_METRICS if k in metrics):
+        value = metrics[key]
+        if key == "fid" and _is_number(value):
+            parts.append(_fid_with_floor(value, (details or {}).get("fid") or {}))
+        else:
+            parts.append(f"{key}={value:.4g}" if _is_number(value) else f"{key}={value}")
+    others = len([k for k in metrics if k not in LIST_METRICS])
+    if others:
+        parts.append(f"+{others} more")
     return " ".join(parts) or "-"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fid_with_floor(value: float, entry: dict) -> str:
+    """`fid=1.23 (1.81x real floor 0.68 @N=297)` from the model card's FID entry: the ratio
+    compares equal N, so a FID recorded at another N also shows its value at the floor's N."""
+    from kgan import evaluation
+
+    floor, n, at_n = (entry.get(k) for k in ("fid_floor", "fid_floor_num", "fid_at_floor_num"))
+    if not all(_is_number(v) for v in (floor, n, at_n)):
+        return f"fid={value:.4g}"
+    ratio = entry.get("fid_ratio")
+    times = f"{ratio:.3g}x " if _is_number(ratio) else ""
+    num = entry.get("num_samples")
+    head = f"fid={value:.4g} (" if num in (None, n) else f"fid={value:.4g} @N={num} ({at_n:.4g} = "
+    text = f"{head}{times}real floor {floor:.4g} @N={n:g}"
+    if entry.get("below_floor") is True:
+        text += f"; WARNING {evaluation.BELOW_FLOOR_WARNING}"
+    return text + ")"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -494,7 +600,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         status = row["status"] if not row.get("reason") else f"{row['status']}: {row['reason']}"
         epochs = f"{row.get('epochs_done') or 0}/{row.get('epochs') or '?'}"
         rows.append((run.name, str(row.get("dataset")), str(row.get("architecture")),
-                     str(row.get("loss")), epochs, status, _format_metrics(row.get("metrics"))))
+                     str(row.get("loss")), epochs, status,
+                     _format_metrics(row.get("metrics"), row.get("metric_details"))))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     for r in [header, *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
@@ -605,8 +712,9 @@ def _add_train(commands) -> None:
     watch = train.add_argument_group("monitoring")
     watch.add_argument(
         "--eval-every", type=int, metavar="N",
-        help="FID, KID, precision/recall (toy data: mode coverage) of the EMA generator every "
-        "N epochs and after the last; 0 turns it off (presets: digits 5, mnist 1)",
+        help="FID, KID, precision/recall, density/coverage (toy data: mode coverage) of the "
+        "EMA generator every N epochs and after the last; 0 turns it off (presets: digits 5, "
+        "mnist 1)",
     )
     watch.add_argument(
         "--eval-num", type=int, metavar="N",
@@ -672,25 +780,27 @@ def _add_export(commands) -> None:
 def _add_evaluate(commands) -> None:
     evaluate = commands.add_parser(
         "evaluate",
-        help="measure a trained run: FID, KID, precision/recall, memorisation",
+        help="measure a trained run: FID, KID, precision/recall, density/coverage, memorisation",
         description="Measure run NAME's sampling generator (EMA weights when on) against its "
         "real training data, in the dataset's feature space (kgan's digits or MNIST "
         "classifier; --extractor inception for other images), and record the results in the "
         "run's metrics.jsonl and model card. Toy 2-D mixtures get mode coverage.",
-        epilog="example: kgan evaluate digits --metrics fid,kid,pr,memorisation --num 5000",
+        epilog="example: kgan evaluate digits --metrics fid,kid,pr,dc,memorisation --num 5000",
     )
     evaluate.add_argument("name", help="run name")
     evaluate.add_argument(
         "--metrics", metavar="LIST",
-        help="comma-separated: fid, kid, pr, memorisation, classifier_score, mode_coverage "
-        "(default: fid,kid,pr,memorisation; toy data: mode_coverage)",
+        help="comma-separated: fid, kid, pr, dc, memorisation, class_diversity, "
+        "class_balance, classifier_score, mode_coverage (default: fid,kid,pr,dc,memorisation, "
+        "and the class metrics for labelled data; toy data: mode_coverage)",
     )
     evaluate.add_argument("--num", type=int, default=5000,
                           help="generated samples (default 5000)")
     evaluate.add_argument("--seed", type=int, default=2, help="latent seed (default 2)")
     evaluate.add_argument(
         "--extractor", metavar="NAME",
-        help="feature extractor: digits, mnist or inception (default: the dataset's own)",
+        help="feature space: digits_pixels, mnist_pooled, digits_classifier, mnist or inception "
+        "(default: the dataset's headline space)",
     )
     evaluate.add_argument(
         "--reference-num", type=int, default=10_000, metavar="N",
@@ -706,7 +816,8 @@ def _add_list(commands) -> None:
         "list",
         help="list the runs",
         description="A table of the runs: name, dataset, architecture, loss, epochs, status, "
-        "metrics.",
+        "and the latest fid (beside its real-vs-real floor), precision, recall, coverage, "
+        "spread_ratio (toy data: modes); `kgan evaluate` and the dashboard show the rest.",
     )
     _add_runs_dir(listing)
     listing.set_defaults(func=cmd_list)

@@ -83,10 +83,10 @@ class RunConfig:
         grid_size: the per-epoch sample grid is grid_size x grid_size, at most 32 (conditional
         image runs use one column per class instead).
     Monitoring (see `kgan.evaluation` and `kgan.callbacks`):
-        eval_every: measure the EMA generator every N epochs and after the last — FID, KID and
-        precision/recall in the dataset's feature space, mode coverage for the toy mixtures
-        (0: off); eval_num: generated samples per measurement and for the memorisation audit
-        at the end of training.
+        eval_every: measure the EMA generator every N epochs and after the last — FID, KID,
+        precision/recall and density/coverage in the dataset's feature space, mode coverage
+        for the toy mixtures (0: off); eval_num: generated samples per measurement and for the
+        memorisation audit at the end of training.
         on_warning: what the health monitor does when training diverges or collapses:
         "warn", "stop", or "rollback" (to the last epoch without warnings, then stop).
         tensorboard: also write TensorBoard event files into the run folder.

@@ -12,6 +12,8 @@ Each metric declares the inputs it needs in `metric.inputs`, from this vocabular
 | `fake_probabilities` | `(M, C)` class probabilities of generated samples               |
 | `fake_samples`       | `(M, 2)` raw generated points (toy 2-D mixtures)                |
 | `dataset`            | dataset name (toy 2-D mixtures)                                 |
+| `real_labels`        | `(N,)` integer classes of the real rows                         |
+| `fake_labels`        | `(M,)` classes of the generated rows (asked for, or classified) |
 
 so a caller holding some of these can run any metric by name:
 
@@ -19,8 +21,9 @@ so a caller holding some of these can run any metric by name:
     >>> metrics.compute("fid", real_features=real, fake_features=fake, extractor="digits")
     {'fid': 1.23, 'num_real': 1000, 'num_fake': 1000, 'extractor': 'digits'}
 
-Registered names: `fid`, `kid`, `pr` (improved precision and recall), `classifier_score`,
-`memorisation`, `mode_coverage`.
+Registered names: `fid`, `kid`, `pr` (improved precision and recall), `dc` (density and
+coverage), `classifier_score`, `memorisation`, `mode_coverage`, `class_diversity` (spread
+and recall inside each class), `class_balance` (each class's share of the samples).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ INPUTS = (
     "fake_probabilities",
     "fake_samples",
     "dataset",
+    "real_labels",
+    "fake_labels",
 )
 
 _METRICS: Registry = Registry("metric")
@@ -333,6 +338,45 @@ def precision_recall(real_features: Any, fake_features: Any, k: int = 3) -> dict
     }
 
 
+def _balls_containing(queries: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """How many centres' open balls (distance strictly under the radius) hold each query."""
+    counts = np.zeros(len(queries), dtype=np.int64)
+    r2 = radii**2
+    for rows in _chunks(len(queries), _chunk_rows(len(centres))):
+        counts[rows] = (_squared_distances(queries[rows], centres) < r2[None, :]).sum(1)
+    return counts
+
+
+@register("dc", inputs=("real_features", "fake_features"))
+def density_coverage(real_features: Any, fake_features: Any, k: int = 5) -> dict:
+    """Density and coverage (Naeem et al. 2020) on the real k-nearest-neighbour balls.
+
+    Ball i is centred on real sample i with radius its distance to its k-th nearest other
+    real sample. Density is the mean number of real balls a generated sample lies in,
+    divided by k: about 1 when generated samples sit where real ones do, above 1 when they
+    crowd the dense regions, and, unlike precision, not inflated by real outliers. Coverage
+    is the share of real balls holding at least one generated sample: it falls when modes
+    are missing. Balls are open (as in the paper's code); compare at equal N.
+
+    Example:
+        >>> density_coverage(real, fake)
+        {'density': 0.97, 'coverage': 0.94, 'k': 5, 'num_real': 5000, 'num_fake': 5000}
+    """
+    real = _as_features(real_features, "real_features", min_rows=k + 1)
+    fake = _as_features(fake_features, "fake_features", min_rows=1)
+    _same_width(real, fake)
+    radii = knn_radii(real, k)
+    density = _balls_containing(fake, real, radii).sum() / (k * len(fake))
+    coverage = (_nearest(real, fake)[0] < radii).mean()
+    return {
+        "density": float(density),
+        "coverage": float(coverage),
+        "k": int(k),
+        "num_real": len(real),
+        "num_fake": len(fake),
+    }
+
+
 # --------------------------------------------------------------------------- classifier score
 
 
@@ -411,6 +455,114 @@ def memorisation(
         "median_train_to_train": float(np.median(train_nn)),
         "num_train": len(train),
         "num_fake": len(fake),
+    }
+
+
+# --------------------------------------------------------------------------- inside each class
+
+
+def _labels(x: Any, rows: int, what: str) -> np.ndarray:
+    y = np.asarray(x)
+    if y.ndim != 1 or len(y) != rows:
+        raise KganError(f"{what} must be a 1-D array of {rows} classes, got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise KganError(f"{what} must hold integer classes, got dtype {y.dtype}")
+    return y.astype(np.int64)
+
+
+def spread(x: np.ndarray) -> float:
+    """Mean per-feature standard deviation: how much a set of rows varies."""
+    return float(np.mean(np.std(np.asarray(x, np.float64), axis=0)))
+
+
+def _equal_subsets(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`a` and `b` cut to the size of the smaller (a fixed random subset of the larger):
+    k-NN radii and spreads shrink or wobble with set size, so both sides get the same N."""
+    n = min(len(a), len(b))
+    rng = np.random.default_rng(seed)
+
+    def cut(x: np.ndarray) -> np.ndarray:
+        return x if len(x) == n else x[np.sort(rng.choice(len(x), n, replace=False))]
+
+    return cut(a), cut(b)
+
+
+@register("class_diversity", inputs=("real_features", "real_labels", "fake_features", "fake_labels"))
+def class_diversity(
+    real_features: Any,
+    real_labels: Any,
+    fake_features: Any,
+    fake_labels: Any,
+    k: int = 3,
+    seed: int = 0,
+) -> dict:
+    """Diversity inside each class: the generated rows of class c against the real rows of c.
+
+    A generator can draw every class and still ignore its latent inside one (each "3" the
+    same "3"): FID over all classes barely sees that, these numbers do. Per class, at equal
+    N on both sides: `spread_ratio` = generated spread / real spread (mean per-feature
+    standard deviation; 1 is as varied as the data) and `recall` (improved recall, k-NN
+    manifolds with `k`). Reported as per-class lists (`classes`, `spread_ratio_by_class`,
+    `recall_by_class`), their means (`spread_ratio`, `class_recall`) and minima
+    (`min_spread_ratio`, `min_class_recall`, `worst_class`: the class of the lowest spread).
+    Classes with fewer than k + 1 rows on either side are skipped (`skipped_classes`).
+
+    Example:
+        >>> class_diversity(real, real_y, fake, fake_y)["spread_ratio"]
+        0.97
+    """
+    real = _as_features(real_features, "real_features")
+    fake = _as_features(fake_features, "fake_features")
+    _same_width(real, fake)
+    real_y = _labels(real_labels, len(real), "real_labels")
+    fake_y = _labels(fake_labels, len(fake), "fake_labels")
+    classes, spreads, recalls, skipped = [], [], [], []
+    for c in np.unique(np.concatenate([real_y, fake_y])):
+        r, f = _equal_subsets(real[real_y == c], fake[fake_y == c], seed + int(c))
+        if len(r) <= k:
+            skipped.append(int(c))
+            continue
+        classes.append(int(c))
+        spreads.append(spread(f) / max(spread(r), 1e-12))
+        recalls.append(float(_inside_any_ball(r, f, knn_radii(f, k)).mean()))
+    if not classes:
+        raise KganError(f"class_diversity needs more than {k} rows of some class on both sides")
+    worst = int(np.argmin(spreads))
+    return {
+        "spread_ratio": float(np.mean(spreads)),
+        "min_spread_ratio": float(spreads[worst]),
+        "worst_class": classes[worst],
+        "class_recall": float(np.mean(recalls)),
+        "min_class_recall": float(np.min(recalls)),
+        "classes": classes,
+        "spread_ratio_by_class": [float(v) for v in spreads],
+        "recall_by_class": recalls,
+        "skipped_classes": skipped,
+        "k": int(k),
+        "num_real": len(real),
+        "num_fake": len(fake),
+    }
+
+
+@register("class_balance", inputs=("fake_probabilities",))
+def class_balance(fake_probabilities: Any) -> dict:
+    """Each class's share of the generated samples, by the classifier's top class.
+
+    A balanced generator of C classes gives each about 1/C; `min_share` and `max_share`
+    show the rarest and the most common (`share_by_class` lists all).
+
+    Example:
+        >>> class_balance(np.eye(10)[np.arange(1000) % 10])["min_share"]
+        0.1
+    """
+    p = _as_features(fake_probabilities, "fake_probabilities", min_rows=1)
+    shares = np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+    return {
+        "min_share": float(shares.min()),
+        "max_share": float(shares.max()),
+        "share_by_class": [float(v) for v in shares],
+        "num_classes": int(p.shape[1]),
+        "num_fake": len(p),
     }
 
 

@@ -323,8 +323,12 @@ def train(
         raise
     try:
         evaluator = evaluation.Evaluator.for_config(config)
-        # Real examples for the scatter plots of vector data and the health monitor.
-        real = evaluator.real(_REFERENCE_POINTS)
+        # Real examples for the scatter plots of vector data and the health monitor (with
+        # their classes when conditional: the monitor checks each class's diversity).
+        if config.conditional:
+            real, real_labels = evaluator.real_labelled(_REFERENCE_POINTS)
+        else:
+            real, real_labels = evaluator.real(_REFERENCE_POINTS), None
         grid = _grid_callback(run, config, spec, gan, real)
         run.update_metadata(
             epochs=config.epochs,
@@ -333,7 +337,7 @@ def train(
         )
         if initial_epoch == 0:
             grid.write(gan, 0)
-        monitor = _health_monitor(run, config, evaluator, real)
+        monitor = _health_monitor(run, config, evaluator, real, real_labels)
         recorders = callbacks_lib.run_callbacks(run, grid, time_offset, monitor)
         stopper = recorders[0]
         if initial_epoch < config.epochs:
@@ -390,12 +394,15 @@ def train(
     return run
 
 
-def _health_monitor(run, config: RunConfig, evaluator, real: np.ndarray):
+def _health_monitor(run, config: RunConfig, evaluator, real: np.ndarray, labels=None):
     """The run's health monitor, comparing the generator's diversity with `real` examples in
-    the dataset's feature space (the raw values when there is none)."""
+    the dataset's feature space (the raw values when there is none), and inside each class
+    with the real examples of that class when their `labels` are given."""
     embed = evaluator.features if evaluator.feature_space is not None else None
     reference = embed(real) if embed is not None else real
-    return callbacks_lib.HealthMonitor(run, reference, embed, on_warning=config.on_warning)
+    return callbacks_lib.HealthMonitor(
+        run, reference, embed, reference_labels=labels, on_warning=config.on_warning
+    )
 
 
 def _metric_callbacks(run, config: RunConfig, evaluator) -> list:

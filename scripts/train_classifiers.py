@@ -29,19 +29,17 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "kgan" / "assets"
 DEFAULT_MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
-DIGITS_NUM_TRAIN = 1500  # the split of kgan's `digits` TFDS dataset (kgan/datasets/digits)
 
 
 def digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's digits as `(N, 8, 8, 1)` float32 in [-1, 1] and int labels.
-
-    The split is that of kgan's `digits` TFDS dataset: in scikit-learn's order, `train` is
-    the first 1,500 images and `test` the last 297.
-    """
+    """scikit-learn's digits as `(N, 8, 8, 1)` float32 in [-1, 1] and int labels, split as
+    kgan's `digits` TFDS dataset splits them (`split_indices`: 297 stratified test images)."""
     from sklearn.datasets import load_digits
 
+    from kgan.datasets.digits.digits_dataset_builder import split_indices
+
     data = load_digits()
-    index = {"train": slice(0, DIGITS_NUM_TRAIN), "test": slice(DIGITS_NUM_TRAIN, None)}[split]
+    index = dict(zip(("train", "test"), split_indices(data.target)))[split]
     images = data.images[index].astype(np.float32) / 8.0 - 1.0
     return images[..., None], data.target[index].astype(np.int64)
 
@@ -246,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             augment=_digits_augmenter(),
             label_smoothing=0.1,
         )
-        records["digits"]["split"] = "sklearn load_digits order: first 1,500 train, last 297 test"
+        records["digits"]["split"] = "kgan digits 2.0.0: 297 test images stratified by class"
     if args.only in (None, "mnist"):
         if mnist_available(args.mnist_dir):
             records["mnist"] = train(

@@ -409,6 +409,76 @@ def test_bad_urls_fall_back_to_the_runs_table(runs_root, monkeypatch):
     assert "Choose two to four runs" in texts(at)
 
 
+# ----------------------------------------------------------------------------- sample quality
+
+
+def metric_cells(at) -> dict[str, str]:
+    """The page's `st.metric` cells, {label: value}, as shown."""
+    return {shown(m.label): shown(m.value) for m in at.metric}
+
+
+@pytest.fixture(scope="module")
+def below_floor_root(runs_root, tmp_path_factory) -> Path:
+    """A copy of DIGITS whose model card's FID is under its real-vs-real floor, as
+    `kgan.evaluation.record` writes it for a generator that replays its training images."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("below-floor-runs")
+    shutil.copytree(runs_root / app_runs.DIGITS, root / "copies")
+    run = open_run(root, "copies")
+    card = run.metadata()["metrics"]
+    floor = card["fid"]["fid_floor"]
+    card["fid"].update(value=0.8 * floor, fid_at_floor_num=0.8 * floor, fid_ratio=0.8,
+                       below_floor=True)
+    run.update_metadata(name="copies", metrics=card)
+    return root
+
+
+def test_runs_table_shows_fid_beside_its_floor(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch)
+    table = at.dataframe[0].value
+    columns = list(table.columns)
+    assert columns[columns.index("fid") + 1:][:4] == list(data.FLOOR_COLUMNS)
+    row = table[table["name"] == app_runs.DIGITS].iloc[0]
+    card = open_run(runs_root, app_runs.DIGITS).metadata()["metrics"]
+    assert row["floor N"] == card["fid"]["fid_floor_num"] == 50  # eval_num: both sides at 50
+    assert row["fid floor"] == pytest.approx(card["fid"]["fid_floor"])
+    assert row["fid / floor"] == pytest.approx(card["fid"]["fid_ratio"]) and row["fid / floor"] > 1
+    assert not row["below floor"]  # an untrained generator is far above real data
+    assert row["density"] == card["density"]["value"]  # the card's latest values
+    assert row["coverage"] == card["coverage"]["value"]
+    assert "under the real-vs-real floor" not in texts(at)
+
+
+def test_run_page_shows_fid_beside_its_floor_and_density_coverage(runs_root, monkeypatch):
+    at = open_app(runs_root, monkeypatch, run=app_runs.DIGITS)
+    card = open_run(runs_root, app_runs.DIGITS).metadata()["metrics"]
+    fid = card["fid"]
+    cells = metric_cells(at)
+    assert "Sample quality" in texts(at)
+    assert cells["FID @N=50"] == f"{fid['value']:.4g}" == f"{fid['fid_at_floor_num']:.4g}"
+    assert cells["Real floor @N=50"] == f"{fid['fid_floor']:.4g}"
+    assert cells["FID / floor"] == f"{fid['fid_ratio']:.2f}x"
+    for name in ("precision", "recall", "density", "coverage"):
+        assert cells[name] == f"{card[name]['value']:.3g}"
+    assert not any("real-vs-real floor" in shown(w.value) for w in at.warning)
+
+
+def test_fid_below_the_floor_is_flagged(below_floor_root, monkeypatch):
+    from kgan import evaluation
+
+    at = open_app(below_floor_root, monkeypatch)
+    assert at.dataframe[0].value.iloc[0]["below floor"]
+    warning = shown(at.warning[0].value)
+    assert warning == ("FID under the real-vs-real floor at the same N in copies: "
+                       f"{evaluation.BELOW_FLOOR_WARNING}")
+    at = open_app(below_floor_root, monkeypatch, run="copies")
+    fid = open_run(below_floor_root, "copies").metadata()["metrics"]["fid"]
+    assert metric_cells(at)["FID / floor"] == "0.80x"
+    assert (f"FID {fid['value']:.4g} is under the real-vs-real floor {fid['fid_floor']:.4g} at "
+            f"N=50: {evaluation.BELOW_FLOOR_WARNING}") in [shown(w.value) for w in at.warning]
+
+
 # ----------------------------------------------------------------------------- hostile run folders
 
 #: Markdown, HTML and Streamlit syntax that would make the viewer's browser fetch or link URLs

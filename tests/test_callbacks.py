@@ -415,3 +415,111 @@ def test_health_monitor_on_a_collapsing_and_a_healthy_grid25_run(tmp_path):
     assert diversity["spread"] < 0.1 and coverage["modes"] <= 2
     warnings, diversity, coverage = found["healthy"]
     assert warnings == [] and diversity["spread"] > 0.5 and coverage["modes"] >= 4
+
+
+# ----------------------------------------------------------------------------- inside each class
+
+
+@pytest.fixture(scope="module")
+def digits_rows():
+    """kgan's offline digits training split as 64-pixel rows and their classes."""
+    x, y = kgan.data.load_arrays("digits", labels=True)
+    return x.reshape(len(x), -1), y
+
+
+def conditional_digits_gan(generator, latent_dim=8):
+    """A conditional GAN on digits around `generator` ([z, label] -> 8x8x1)."""
+    _, discriminator = kgan.architectures.get("mlp", units=16, depth=1).build(
+        (8, 8, 1), latent_dim=latent_dim, num_classes=10)
+    return kgan.GAN(generator, discriminator, num_classes=10, ema_decay=None, seed=0)
+
+
+def generator_inputs(latent_dim=8):
+    return keras.Input((latent_dim,), name="z"), keras.Input((), dtype="int32", name="label")
+
+
+def label_only_generator(rows, labels, wobble=0.02):
+    """Each class's first training image, from the label embedding alone, plus a z-dependent
+    wobble of ~0.06 per pixel: z barely matters within a class (what the old mnist preset's
+    generator did), yet samples are not near-duplicates, so `mode_collapse` stays quiet."""
+    z, label = generator_inputs()
+    first = np.stack([rows[labels == c][0] for c in range(10)])
+    image = keras.layers.Embedding(
+        10, 64, embeddings_initializer=keras.initializers.Constant(first))(label)
+    nudge = keras.layers.Dense(64, use_bias=False, kernel_initializer=keras.initializers
+                               .RandomNormal(stddev=wobble, seed=0))(z)
+    out = keras.layers.Reshape((8, 8, 1))(keras.layers.Add()([image, nudge]))
+    return keras.Model([z, label], out)
+
+
+def real_draws_generator(rows, labels, per_class=40):
+    """One of `per_class` real images of the label, picked by z (a near one-hot softmax over a
+    fixed random projection of z): every sample is a real image of its class, at random."""
+    z, label = generator_inputs()
+    bank = np.stack([rows[labels == c][:per_class] for c in range(10)]).reshape(10, -1)
+    pick = keras.layers.Dense(per_class, use_bias=False, kernel_initializer=keras.initializers
+                              .RandomNormal(stddev=50.0, seed=1))(z)
+    images = keras.layers.Embedding(
+        10, per_class * 64, embeddings_initializer=keras.initializers.Constant(bank))(label)
+    images = keras.layers.Reshape((per_class, 64))(images)
+    out = keras.layers.Dot(axes=(1, 1))([keras.layers.Softmax()(pick), images])
+    return keras.Model([z, label], keras.layers.Reshape((8, 8, 1))(out))
+
+
+def test_health_monitor_sees_a_generator_ignoring_z_within_a_class(tmp_path, digits_rows,
+                                                                  capsys):
+    rows, labels = digits_rows
+    run = runs.new_run(tmp_path, "cc")
+    run.update_metadata(status="running")
+    gan = conditional_digits_gan(label_only_generator(rows, labels))
+    monitor = callbacks.HealthMonitor(run, rows[:1000], reference_labels=labels[:1000],
+                                      warmup=2)
+    assert sorted(monitor.real_class_spreads) == list(range(10))
+    ratios = monitor.class_diversity(gan)
+    assert sorted(ratios) == list(range(10)) and max(ratios.values()) < 0.3
+    assert monitor.diversity(gan)["spread"] > 0.8  # all classes together look varied
+    monitor.set_model(gan)
+    monitor.on_epoch_end(0, {})  # warm-up: a fresh generator varies little
+    assert "warnings" not in run.metadata() or run.metadata()["warnings"] == []
+    monitor.on_epoch_end(1, {})
+    (warning,) = run.metadata()["warnings"]
+    assert (warning["epoch"], warning["kind"]) == (2, "class_collapse")
+    worst = min(ratios, key=ratios.get)
+    flagged = sorted(c for c, r in ratios.items() if r < callbacks.MIN_CLASS_SPREAD)
+    assert warning["classes"][0] == worst and sorted(warning["classes"]) == flagged
+    assert warning["message"].startswith(
+        f"class {worst}: generated samples vary {ratios[worst]:.0%} as much as real ones of "
+        "that class (classes ")
+    assert "the generator ignores its latent within a class; try spectral normalisation" \
+        in warning["message"]
+    assert f"kgan: warning: epoch 2: class_collapse: class {worst}:" in capsys.readouterr().out
+    assert "class_collapse" in monitor.act_on  # stops or rolls back when asked to
+
+
+def test_health_monitor_passes_a_generator_drawing_real_images_of_each_class(tmp_path,
+                                                                            digits_rows):
+    rows, labels = digits_rows
+    run = runs.new_run(tmp_path, "ok")
+    gan = conditional_digits_gan(real_draws_generator(rows[1000:], labels[1000:]))
+    monitor = callbacks.HealthMonitor(run, rows[:1000], reference_labels=labels[:1000])
+    ratios = monitor.class_diversity(gan)
+    assert min(ratios.values()) > 0.6 and max(ratios.values()) < 1.1
+    assert "class_collapse" not in monitor.check(gan, {}, epoch=10)
+    # Without labels (or for an unconditional GAN) there is nothing to check per class.
+    blind = callbacks.HealthMonitor(run, rows[:1000])
+    assert blind.real_class_spreads == {} and "class_collapse" not in blind.check(gan, {}, 10)
+
+
+def test_training_gives_the_monitor_the_classes_of_its_real_examples(tmp_path):
+    from kgan import evaluation, training
+    from kgan.config import RunConfig
+
+    config = RunConfig(dataset="digits", arch="dcgan", conditional=True)
+    evaluator = evaluation.Evaluator.for_config(config)
+    real, labels = evaluator.real_labelled(300)
+    np.testing.assert_array_equal(labels, kgan.data.load_arrays("digits", labels=True)[1][:300])
+    monitor = training._health_monitor(runs.new_run(tmp_path, "m"), config, evaluator, real,
+                                       labels)
+    assert sorted(monitor.real_class_spreads) == list(range(10))
+    assert monitor.real_class_spreads[0] == pytest.approx(
+        kgan.metrics.spread(real[labels == 0].reshape(-1, 64)))

@@ -69,6 +69,132 @@ def test_train_then_list_sample_export(capsys, trained):
     assert row.split() == ["r", "ring8", "mlp", "hinge", "2/2", "complete", "-"]
 
 
+def test_list_shows_fid_beside_its_equal_n_real_floor(capsys, trained, tmp_path):
+    """FID's floor and ratio as `kgan.evaluation.record` writes them into the model card: at
+    the FID's own N, at a larger N (then the equal-N value too), and below real data."""
+    import shutil
+
+    from kgan import evaluation
+
+    floor = {"fid_floor": 0.68, "fid_floor_num": 297, "fid_floor_split": "test", "num_real": 1500}
+    cases = {
+        "equal": dict(fid=1.23, num_fake=297, fid_at_floor_num=1.23, fid_ratio=1.23 / 0.68,
+                      below_floor=False),
+        "more": dict(fid=0.95, num_fake=5000, fid_at_floor_num=1.23, fid_ratio=1.23 / 0.68,
+                     below_floor=False),
+        "copies": dict(fid=0.5, num_fake=297, fid_at_floor_num=0.5, fid_ratio=0.5 / 0.68,
+                       below_floor=True),
+    }
+    dc = {"density": 0.97, "coverage": 0.91, "k": 5, "num_real": 297, "num_fake": 297}
+    for name, fid in cases.items():
+        shutil.copytree(trained / "r", tmp_path / name)
+        run = runs.open_run(tmp_path, name)
+        run.update_metadata(name=name)
+        evaluation.record(run, {"fid": {**fid, **floor}, "dc": dc}, epoch=2, step=6)
+    status, out, _ = kgan(capsys, "list", "--runs-dir", tmp_path)
+    assert status == 0
+    rows = [line.split("complete", 1) for line in out.splitlines()[1:]]
+    metrics = {head.split()[0]: cell.strip() for head, cell in rows}
+    assert metrics["equal"] == "fid=1.23 (1.81x real floor 0.68 @N=297) coverage=0.91 +1 more"
+    assert metrics["more"].startswith("fid=0.95 @N=5000 (1.23 = 1.81x real floor 0.68 @N=297) ")
+    assert metrics["copies"].startswith(
+        "fid=0.5 (0.735x real floor 0.68 @N=297; WARNING below real data: check memorisation "
+        "and sample size) "
+    )
+    assert "WARNING" not in metrics["equal"] + metrics["more"]
+
+
+#: Results as `kgan.evaluation.Evaluator.measure` returns them, with every real-vs-real floor.
+FLOORED = {
+    "fid": {"fid": 0.95, "num_fake": 5000, "extractor": "digits_pixels", "fid_floor": 0.68,
+            "fid_floor_num": 297, "fid_floor_split": "test", "fid_at_floor_num": 1.23,
+            "fid_ratio": 1.23 / 0.68, "below_floor": False},
+    "pr": {"precision": 0.81, "recall": 0.52, "k": 3, "num_fake": 5000, "precision_floor": 0.77,
+           "recall_floor": 0.74, "pr_floor_num": 297, "pr_floor_split": "test",
+           "precision_at_floor_num": 0.8, "recall_at_floor_num": 0.61,
+           "recall_ratio": 0.61 / 0.74},
+    "dc": {"density": 0.97, "coverage": 0.91, "k": 5, "num_fake": 5000},
+    "class_diversity": {
+        "spread_ratio": 0.9, "min_spread_ratio": 0.42, "worst_class": 3, "class_recall": 0.66,
+        "min_class_recall": 0.4, "classes": [0, 3, 7], "spread_ratio_by_class": [1.1, 0.42, 1.2],
+        "spread_ratio_floor": 0.99, "min_spread_ratio_floor": 0.97, "class_recall_floor": 0.8,
+        "spread_ratio_floor_by_class": [1.0, 0.97, 0.99], "class_floor_num": 297,
+        "class_floor_split": "test", "spread_ratio_at_floor_num": 0.88,
+        "class_recall_at_floor_num": 0.6, "labels_from": "generator", "num_fake": 5000},
+    "class_balance": {"min_share": 0.05, "max_share": 0.5, "share_by_class": [0.45, 0.05, 0.5],
+                      "num_classes": 3, "num_fake": 5000},
+}
+
+
+def test_evaluate_prints_each_number_beside_its_real_floor(capsys, trained, monkeypatch):
+    from kgan import evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, **k: FLOORED)
+    status, out, _ = kgan(capsys, "evaluate", "r", "--runs-dir", trained, "--quiet")
+    assert status == 0
+    real = "(real test vs real train, N=297; generated at N=297:"
+    assert out.splitlines()[1:-1] == [
+        "  fid                0.95",
+        f"  fid_floor          0.68  {real} 1.23, ratio 1.81)",
+        "  precision          0.81",
+        f"  precision_floor    0.77  {real} 0.8)",
+        "  recall             0.52",
+        f"  recall_floor       0.74  {real} 0.61, ratio 0.824)",
+        "  density            0.97",
+        "  coverage           0.91",
+        "  spread_ratio       0.9  (classes drawn by the generator)",
+        f"  spread_ratio_floor 0.99  {real} 0.88)",
+        "  min_spread_ratio   0.42  (class 3; real floor 0.97 at N=297)",
+        "  class_recall       0.66",
+        f"  class_recall_floor 0.8  {real} 0.6)",
+        "  min_share          0.05  (class 1; balanced 0.333)",
+        "  max_share          0.5  (class 2; balanced 0.333)",
+    ]
+    assert "WARNING" not in out
+
+
+def test_evaluate_without_floors_prints_the_numbers_alone(capsys, trained, monkeypatch):
+    """No held-out split: no floor lines; a classifier's classes are named as such."""
+    from kgan import evaluation
+
+    bare = {
+        "pr": {"precision": 0.81, "recall": 0.52, "k": 3, "num_fake": 100},
+        "class_diversity": {"spread_ratio": 0.9, "min_spread_ratio": 0.42, "worst_class": 3,
+                            "class_recall": 0.66, "classes": [0, 3],
+                            "labels_from": "digits_classifier", "num_fake": 100},
+    }
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, **k: bare)
+    status, out, _ = kgan(capsys, "evaluate", "r", "--runs-dir", trained, "--quiet")
+    assert status == 0
+    assert out.splitlines()[1:-1] == [
+        "  precision          0.81",
+        "  recall             0.52",
+        "  spread_ratio       0.9  (classes: digits_classifier's top class)",
+        "  min_spread_ratio   0.42  (class 3)",
+        "  class_recall       0.66",
+    ]
+
+
+def test_list_shows_a_compact_selection_of_the_numbers(capsys, trained, tmp_path):
+    """fid (with its floor), precision, recall, coverage, spread_ratio, in that order; the
+    other numbers of the model card are counted, not listed."""
+    import shutil
+
+    from kgan import evaluation
+
+    shutil.copytree(trained / "r", tmp_path / "r")
+    run = runs.open_run(tmp_path, "r")
+    results = {"memorisation": {"near_copy_share": 0.0, "num_fake": 5000},
+               "kid": {"kid": 0.01, "num_fake": 5000}, **FLOORED}
+    evaluation.record(run, results, epoch=2, step=6)
+    status, out, _ = kgan(capsys, "list", "--runs-dir", tmp_path)
+    assert status == 0
+    cell = out.splitlines()[1].split("complete", 1)[1].strip()
+    assert cell == ("fid=0.95 @N=5000 (1.23 = 1.81x real floor 0.68 @N=297) precision=0.81 "
+                    "recall=0.52 coverage=0.91 spread_ratio=0.9 +7 more")
+    assert len(run.metadata()["metrics"]) == 12  # the 7: kid, density, memorisation, ...
+
+
 def test_sample_png_and_npz(capsys, trained, tmp_path):
     png, npz = tmp_path / "s.png", tmp_path / "s.npz"
     status, out, _ = kgan(capsys, "sample", "r", "--num", 30, "--seed", 1, "--out", png,

@@ -38,6 +38,25 @@ def sk_digits():
     return load_digits()
 
 
+@pytest.fixture(scope="session")
+def digits_split(sk_digits):
+    """(train, test) indices into scikit-learn's digits, as kgan's `digits` splits them."""
+    from kgan.datasets.digits.digits_dataset_builder import split_indices
+
+    return split_indices(sk_digits.target)
+
+
+def test_digits_test_split_is_stratified_and_spans_the_writers(digits_split, sk_digits):
+    train, test = digits_split
+    assert (len(train), len(test)) == (1500, 297)
+    assert not set(train) & set(test)
+    shares = np.bincount(sk_digits.target[test], minlength=10)
+    assert shares.min() >= 29 and shares.max() <= 30  # 29.7 per class, rounded
+    # scikit-learn's file is ordered by writer: the held-out images come from all of it,
+    # not from its end (the 1.0.0 split's last 297, other writers)
+    assert np.histogram(test, bins=6, range=(0, 1797))[0].min() >= 20  # 49.5 expected
+
+
 def first_batch(ds):
     return next(iter(ds))
 
@@ -61,38 +80,39 @@ def test_digits_info_comes_from_metadata(tfds_dir, monkeypatch):
         info.num_examples = 3  # frozen
 
 
-def test_digits_values_match_scikit_learn(tfds_dir, sk_digits):
+def test_digits_values_match_scikit_learn(tfds_dir, sk_digits, digits_split):
     x, y = kgan.data.load_arrays("digits", split="test", labels=True, data_dir=tfds_dir)
     assert x.dtype == np.float32 and y.dtype == np.int32
     assert x.shape == (297, 8, 8, 1) and y.shape == (297,)
     # counts 0..16 -> [-1, 1], stored as 8-bit pixels: within half a pixel level
-    np.testing.assert_allclose(x[..., 0], sk_digits.images[1500:] / 8 - 1, atol=1 / 255 + 1e-6)
-    np.testing.assert_array_equal(y, sk_digits.target[1500:])
+    test = digits_split[1]
+    np.testing.assert_allclose(x[..., 0], sk_digits.images[test] / 8 - 1, atol=1 / 255 + 1e-6)
+    np.testing.assert_array_equal(y, sk_digits.target[test])
     assert x.min() == -1.0 and x.max() == 1.0
     # the counts come back exactly, and there are 17 levels
     pixels = np.rint((x + 1) * 127.5)
-    np.testing.assert_array_equal(np.rint(pixels * 16 / 255)[..., 0], sk_digits.images[1500:])
+    np.testing.assert_array_equal(np.rint(pixels * 16 / 255)[..., 0], sk_digits.images[test])
     assert len(np.unique(x)) == 17
 
 
-def test_digits_is_a_real_tfds_dataset(tfds_dir, sk_digits):
+def test_digits_is_a_real_tfds_dataset(tfds_dir, sk_digits, digits_split):
     ds = tfds.load("digits", split="train[:5]", data_dir=tfds_dir, download=False)
     labels = [int(e["label"]) for e in tfds.as_numpy(ds)]
-    assert labels == sk_digits.target[:5].tolist()
+    assert labels == sk_digits.target[digits_split[0][:5]].tolist()
 
 
-def test_load_batches_shapes_and_range(tfds_dir, sk_digits):
+def test_load_batches_shapes_and_range(tfds_dir, sk_digits, digits_split):
     ds = kgan.data.load("digits", batch_size=32, labels=True, data_dir=tfds_dir)
     images, labels = first_batch(ds)
     assert images.shape == (32, 8, 8, 1) and images.dtype == tf.float32
     assert labels.shape == (32,) and labels.dtype == tf.int32
     assert ds.element_spec[0].shape == (32, 8, 8, 1)  # static batch: drop_remainder
     # every batch is a set of real digits with their own labels
-    train = sk_digits.images[:1500] / 8 - 1
+    train = sk_digits.images[digits_split[0]] / 8 - 1
     for image, label in zip(images.numpy(), labels.numpy()):
         distance = np.abs(train - image[..., 0]).max(axis=(1, 2))
         assert distance.min() <= 1 / 255 + 1e-6
-        assert sk_digits.target[:1500][distance.argmin()] == label
+        assert sk_digits.target[digits_split[0]][distance.argmin()] == label
 
 
 def test_unshuffled_batches_follow_the_source_order(tfds_dir):

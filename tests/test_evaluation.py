@@ -13,16 +13,27 @@ from kgan.config import RunConfig
 from kgan.errors import KganError
 
 
+def digits_labels() -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) labels of kgan's `digits` splits."""
+    from kgan.datasets.digits.digits_dataset_builder import split_indices
+
+    y = load_digits().target.astype(np.int32)
+    return tuple(y[index] for index in split_indices(y))
+
+
 @pytest.fixture(scope="module")
 def digits_npz(tmp_path_factory):
-    """scikit-learn's digits split as kgan's `digits` dataset splits them (first 1,500 train,
-    last 297 test), as an .npz array source in [-1, 1] with labels."""
+    """scikit-learn's digits split as kgan's `digits` dataset splits them (297 test images
+    stratified by class, the other 1,500 train), as an .npz array source in [-1, 1]."""
+    from kgan.datasets.digits.digits_dataset_builder import split_indices
+
     data = load_digits()
     x = (data.images.astype(np.float32) / 8.0 - 1.0)[..., None]
     y = data.target.astype(np.int32)
+    train, test = split_indices(y)
     path = tmp_path_factory.mktemp("data") / "digits.npz"
-    np.savez(path, x_train=x[:1500], y_train=y[:1500], x_test=x[1500:], y_test=y[1500:])
-    return f"npz:{path}", x[:1500], x[1500:]
+    np.savez(path, x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test])
+    return f"npz:{path}", x[train], x[test]
 
 
 @pytest.fixture()
@@ -35,26 +46,35 @@ def test_digits_real_vs_real_through_the_evaluator(digits_npz, cache):
     source, train, test = digits_npz
     evaluator = evaluation.Evaluator(source, extractor="digits")
     assert (evaluator.kind, evaluator.shape, evaluator.reference_num) == ("image", (8, 8, 1), 1500)
-    assert evaluator.available() == ["classifier_score", "fid", "kid", "memorisation", "pr"]
-    assert evaluator.default_metrics() == ["fid", "kid", "pr", "memorisation"]
-    assert evaluator.default_metrics(training=True) == ["fid", "kid", "pr"]
-    results = evaluator.measure(test, ["fid", "kid", "pr", "memorisation", "classifier_score"],
-                                options={"kid": {"num_subsets": 20}})
+    classes = ["class_diversity", "class_balance"]
+    assert evaluator.available() == sorted(
+        [*classes, "classifier_score", "dc", "fid", "kid", "memorisation", "pr"])
+    assert evaluator.default_metrics() == ["fid", "kid", "pr", "dc", "memorisation", *classes]
+    assert evaluator.default_metrics(training=True) == ["fid", "kid", "pr", "dc", *classes]
+    results = evaluator.measure(
+        test, ["fid", "kid", "pr", "dc", "memorisation", "classifier_score"],
+        options={"kid": {"num_subsets": 20}},
+    )
     # The real-vs-real values of kgan/assets/README.md (train 1,500 vs test 297).
-    assert results["fid"]["fid"] == pytest.approx(1.4746, abs=2e-3)
+    assert results["fid"]["fid"] == pytest.approx(0.4722, abs=2e-3)
     assert (results["fid"]["num_real"], results["fid"]["num_fake"]) == (1500, 297)
-    assert results["kid"]["kid"] == pytest.approx(0.028, abs=0.012)
+    assert results["kid"]["kid"] == pytest.approx(-0.0142, abs=2e-3)  # unbiased: ~0 for real
     assert results["kid"]["num_subsets"] == 20 and results["kid"]["subset_size"] == 297
     pr = results["pr"]
     assert pr["num_real"] == pr["num_fake"] == 297  # equal-size sets for the k-NN manifolds
     assert 0.6 < pr["precision"] < 0.9 and 0.6 < pr["recall"] < 0.95
+    dc = results["dc"]
+    assert dc["num_real"] == dc["num_fake"] == 297 and dc["k"] == 5  # equal N, as pr
+    # Real data: density near 1 and coverage near 1 - 2^-5 (pinned in pixels below).
+    assert 0.9 < dc["density"] < 1.2 and 0.9 < dc["coverage"] <= 1.0
     assert results["memorisation"]["near_copy_share"] == 0.0
-    assert results["memorisation"]["median_ratio"] == pytest.approx(1.20, abs=0.05)
+    assert results["memorisation"]["median_ratio"] == pytest.approx(1.06, abs=0.05)
     assert results["classifier_score"]["classifier_score"] == pytest.approx(8.9, abs=0.3)
     for result in results.values():
         assert result["extractor"] == "digits" and len(result["extractor_fingerprint"]) == 12
-    many = evaluator.measure(np.concatenate([test] * 7)[:2000], ["pr"])["pr"]
-    assert many["num_real"] == many["num_fake"] == 1500  # the larger side is subsampled
+    many = evaluator.measure(np.concatenate([test] * 7)[:2000], ["pr", "dc"])
+    for result in many.values():
+        assert result["num_real"] == result["num_fake"] == 1500  # the larger side subsampled
     # Training images are near-copies of themselves.
     copies = evaluator.measure(train[:50], ["memorisation"])["memorisation"]
     assert copies["near_copy_share"] == 1.0 and copies["num_train"] == 1500
@@ -75,9 +95,14 @@ def test_digits_headline_space_is_pixels_with_an_equal_n_floor(digits_npz, cache
     source, train, test = digits_npz
     evaluator = evaluation.Evaluator(source, extractor=features.default_for("digits"))
     assert evaluator.extractor.name == "digits_pixels"
-    assert evaluator.available() == ["classifier_score", "fid", "kid", "memorisation", "pr"]
-    results = evaluator.measure(test, ["fid", "classifier_score"])
-    assert results["fid"]["fid"] == pytest.approx(1.3540, abs=2e-3)
+    assert evaluator.available() == ["class_balance", "class_diversity", "classifier_score", "dc",
+                                     "fid", "kid", "memorisation", "pr"]
+    results = evaluator.measure(test, ["fid", "dc", "classifier_score"])
+    assert results["fid"]["fid"] == pytest.approx(0.4427, abs=2e-3)
+    # Density and coverage of the test digits against 297 of the training ones (k = 5).
+    dc = results["dc"]
+    assert (dc["num_real"], dc["num_fake"], dc["extractor"]) == (297, 297, "digits_pixels")
+    assert dc["density"] == pytest.approx(1653 / (5 * 297)) and dc["coverage"] == 293 / 297
     assert results["fid"]["extractor"] == "digits_pixels"
     assert results["fid"]["extractor_fingerprint"] == evaluator.extractor.fingerprint
     assert results["fid"]["fid_ratio"] == 1.0
@@ -118,7 +143,7 @@ def test_toy_mixtures_get_mode_coverage_in_their_own_coordinates():
     assert results["mode_coverage"]["modes"] == 25
     assert results["fid"]["fid"] < 0.05 and results["fid"]["extractor"] == "raw"
     assert evaluation.scalars(results)["modes"] == 25.0
-    with pytest.raises(KganError, match="available: fid, kid, memorisation, mode_coverage, pr"):
+    with pytest.raises(KganError, match="available: dc, fid, kid, memorisation, mode_coverage, pr"):
         evaluator.check(["classifier_score"])
 
 
@@ -129,7 +154,8 @@ def test_images_without_an_extractor_say_how_to_get_one(tmp_path):
     assert evaluator.available() == [] and evaluator.default_metrics() == []
     with pytest.raises(KganError, match="inception.*KGAN_INCEPTION_WEIGHTS"):
         evaluator.check(["fid"])
-    with pytest.raises(KganError, match="unknown metric 'fidd'; valid metrics: classifier_score"):
+    with pytest.raises(KganError, match="unknown metric 'fidd'; valid metrics: class_balance, "
+                       "class_diversity, classifier_score"):
         evaluator.check("fidd")
     with pytest.raises(KganError, match="valid names: digits, digits_classifier, digits_pixels, inception, mnist"):
         evaluation.Evaluator(f"npy:{path}", extractor="vgg")
@@ -192,15 +218,16 @@ def test_evaluate_a_run_records_its_results(tmp_path, digits_npz, cache, capsys)
 
 def test_kgan_evaluate_command(tmp_path, digits_npz, cache, capsys):
     fake_run(tmp_path, digits_npz[0])
-    argv = ["evaluate", "g", "--metrics", "fid,pr", "--num", "100", "--extractor", "digits",
+    argv = ["evaluate", "g", "--metrics", "fid,pr,dc", "--num", "100", "--extractor", "digits",
             "--runs-dir", str(tmp_path), "--quiet"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "run 'g': 100 samples (seed 2) vs real training data, features: digits" in out
     assert "precision" in out and "recall" in out and "metrics.jsonl" in out
+    assert "  density " in out and "  coverage " in out
     assert "fid_floor" in out and "N=100" in out and "WARNING" not in out  # untrained G
     assert [r["metric"] for r in runs.open_run(tmp_path, "g").metric_records()] == [
-        "fid", "precision", "recall"]
+        "fid", "precision", "recall", "density", "coverage"]
     assert cli.main(["evaluate", "g", "--metrics", "fid", "--runs-dir", str(tmp_path)]) == 2
     assert "no feature extractor applies" in capsys.readouterr().err  # npz: no default
 
@@ -234,9 +261,12 @@ def test_train_measures_every_epoch_and_audits_memorisation(tmp_path, digits_npz
     run = training.train(tiny_digits(digits_npz[0], tensorboard=True), tmp_path, name="d",
                          export=False, verbose=2)
     history = run.history()
-    assert all({"fid", "kid", "precision", "recall"} <= set(r) for r in history)
+    logged = {"fid", "kid", "precision", "recall", "density", "coverage"}
+    assert all(logged <= set(r) for r in history)
     meta = run.metadata()
-    assert set(meta["metrics"]) == {"fid", "kid", "precision", "recall", "memorisation"}
+    classes = {"spread_ratio", "min_spread_ratio", "class_recall", "min_share", "max_share"}
+    assert set(meta["metrics"]) == logged | classes | {"memorisation"}
+    assert meta["metrics"]["coverage"]["num_real"] == 100  # equal N: 100 generated samples
     audit = meta["metrics"]["memorisation"]
     assert (audit["epoch"], audit["num_samples"], audit["num_train"]) == (2, 100, 1500)
     assert audit["feature_extractor"] == "digits" and 0.0 <= audit["value"] <= 1.0
@@ -262,3 +292,169 @@ def test_train_stops_a_collapsing_run_when_asked(tmp_path, capsys):
     assert [e for e, _ in run.checkpoints()] == [2, 3]  # stopped after epoch 3 of 4
     assert "memorisation" not in run.metadata()["metrics"]  # vector data: no image audit
     assert "kgan: warning: epoch 3: mode_collapse" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- inside each class
+
+
+def test_labels_of_reference_and_floor_are_cached_beside_their_features(digits_npz, cache,
+                                                                        monkeypatch):
+    source = digits_npz[0]
+    y_train, y_test = digits_labels()
+    evaluator = evaluation.Evaluator(source, extractor="digits_pixels")
+    np.testing.assert_array_equal(evaluator.reference_labels(), y_train)
+    np.testing.assert_array_equal(evaluator.floor_labels(), y_test)
+    stats = evaluator.reference().path
+    labels_file = stats.with_name(stats.stem + ".labels.npy")
+    assert labels_file.is_file() and len(list(cache.glob("*.labels.npy"))) == 2
+    # A new evaluator reads both from the cache, not from the data.
+    with monkeypatch.context() as patched:
+        patched.setattr(evaluation.Evaluator, "real_labelled",
+                        lambda *a, **k: pytest.fail("re-read"))
+        again = evaluation.Evaluator(source, extractor="digits_pixels")
+        np.testing.assert_array_equal(again.reference_labels(), y_train)
+    # A damaged labels file (wrong length) is not trusted: re-read and rewritten.
+    np.save(labels_file, np.zeros(10, np.int32))
+    fresh = evaluation.Evaluator(source, extractor="digits_pixels")
+    np.testing.assert_array_equal(fresh.reference_labels(), y_train)
+    assert np.load(labels_file).shape == (1500,)
+
+
+def test_class_metrics_use_the_labels_given_else_the_classifiers(digits_npz, cache):
+    source, _, test = digits_npz
+    y_test = digits_labels()[1]
+    evaluator = evaluation.Evaluator(source, extractor="digits_pixels")
+    names = ["pr", "class_diversity", "class_balance"]
+    given = evaluator.measure(test, names, labels=y_test)
+    diversity = given["class_diversity"]
+    assert diversity["labels_from"] == "generator" and diversity["classes"] == list(range(10))
+    assert diversity["extractor"] == "digits_pixels" and diversity["num_fake"] == 297
+    assert 0.9 <= diversity["spread_ratio"] <= 1.1  # real held-out digits
+    # The held-out split is the floor itself: every value sits on its floor, at N = 297.
+    assert diversity["spread_ratio_floor"] == diversity["spread_ratio"]
+    assert diversity["recall_floor_by_class"] == diversity["recall_by_class"]
+    assert (diversity["class_floor_num"], diversity["class_floor_split"]) == (297, "test")
+    pr = given["pr"]
+    assert pr["recall_floor"] == pr["recall"] and pr["recall_ratio"] == 1.0
+    assert (pr["pr_floor_num"], pr["pr_floor_split"]) == (297, "test")
+    balance = given["class_balance"]
+    assert balance["extractor"] == "digits_classifier" and len(balance["share_by_class"]) == 10
+    assert 0.08 < balance["min_share"] <= balance["max_share"] < 0.12
+    assert evaluation.scalars(given)["spread_ratio"] == diversity["spread_ratio"]
+    # Wrong labels mix the classes: each "class" then spreads far more than a real one.
+    shuffled = np.random.default_rng(0).permutation(y_test)
+    mixed = evaluator.measure(test, ["class_diversity"], labels=shuffled)["class_diversity"]
+    assert mixed["spread_ratio"] > 1.3
+    # No labels: the classifier's top class (98% right on these digits) stands in.
+    classified = evaluator.measure(test, ["class_diversity"])["class_diversity"]
+    assert classified["labels_from"] == "digits_classifier"
+    assert classified["spread_ratio"] == pytest.approx(diversity["spread_ratio"], abs=0.03)
+    with pytest.raises(KganError, match="fake_labels must hold integer classes"):
+        evaluator.measure(test, ["class_diversity"], labels=y_test.astype(np.float32))
+    with pytest.raises(KganError, match="fake_labels must be a 1-D array of 297 classes"):
+        evaluator.measure(test, ["class_diversity"], labels=y_test[:-1])
+
+
+def test_class_metrics_need_labelled_data_and_known_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    y = (np.arange(400) % 4).astype(np.int32)
+    x = (rng.normal(size=(400, 2)) * 0.1 + np.array([[0, 0], [1, 0], [0, 1], [1, 1]])[y])
+    path = tmp_path / "four.npz"
+    np.savez(path, x_train=x[:300].astype(np.float32), y_train=y[:300],
+             x_test=x[300:].astype(np.float32), y_test=y[300:])
+    evaluator = evaluation.Evaluator(f"npz:{path}")  # vectors: raw features, no classifier
+    assert "class_diversity" in evaluator.available()
+    assert "class_balance" not in evaluator.available()
+    assert "class_diversity" not in evaluator.default_metrics()  # unconditional: no classes
+    assert evaluator.default_metrics(conditional=True)[-1] == "class_diversity"
+    assert evaluator.default_metrics(conditional=True, num=39) == evaluator.default_metrics()
+    with pytest.raises(KganError, match="samples' classes are unknown"):
+        evaluator.measure(x[300:], ["class_diversity"])
+    with pytest.raises(KganError, match="no classifier of the data's 4 classes"):
+        evaluator.check(["class_balance"])
+    result = evaluator.measure(x[300:], ["class_diversity"], labels=y[300:])["class_diversity"]
+    assert result["extractor"] == "raw" and result["classes"] == [0, 1, 2, 3]
+    assert result["spread_ratio_floor"] == result["spread_ratio"]  # the floor is x[300:]
+    unlabelled = tmp_path / "plain.npy"
+    np.save(unlabelled, x[:100].astype(np.float32))
+    with pytest.raises(KganError, match="has no class labels"):
+        evaluation.Evaluator(f"npy:{unlabelled}").check(["class_diversity"])
+
+
+def conditional_fake_run(root, source, rows, labels, name="cg", per_class=25):
+    """A finished conditional run by hand whose generator draws, for label c, one of
+    `per_class` given images of class c picked by z (a near one-hot softmax)."""
+    run = runs.new_run(root, name)
+    config = RunConfig(dataset=source, arch="dcgan", latent_dim=4, epochs=3, conditional=True)
+    run.write_config({"run": config.to_dict(), "model": {}, "compile": {}})
+    z, label = keras.Input((4,), name="z"), keras.Input((), dtype="int32", name="label")
+    bank = np.stack([rows[labels == c][:per_class] for c in range(10)]).reshape(10, -1)
+    pick = keras.layers.Dense(per_class, use_bias=False, kernel_initializer=keras.initializers
+                              .RandomNormal(stddev=50.0, seed=1))(z)
+    images = keras.layers.Embedding(
+        10, per_class * 64, embeddings_initializer=keras.initializers.Constant(bank))(label)
+    images = keras.layers.Reshape((per_class, 64))(images)
+    out = keras.layers.Dot(axes=(1, 1))([keras.layers.Softmax()(pick), images])
+    generator = keras.Model([z, label], keras.layers.Reshape((8, 8, 1))(out))
+    callbacks.save(generator, run.generator_path)
+    run.update_metadata(status="complete", conditional=True, num_classes=10, epochs_done=3,
+                        steps_done=30, pid=None)
+    return run
+
+
+def test_evaluate_a_conditional_run_with_the_labels_it_generated_with(tmp_path, digits_npz,
+                                                                      cache, monkeypatch):
+    source, _, test = digits_npz
+    y_test = digits_labels()[1]
+    run = conditional_fake_run(tmp_path, source, test.reshape(len(test), -1), y_test)
+    seen = []
+    measure = evaluation.Evaluator.measure
+    monkeypatch.setattr(evaluation.Evaluator, "measure",
+                        lambda self, samples, *a, **k: seen.append((samples, k["labels"]))
+                        or measure(self, samples, *a, **k))
+    results = evaluation.evaluate(run, num=200, extractor="digits_pixels", progress=False)
+    (samples, labels), = seen
+    np.testing.assert_array_equal(labels, kgan_labels(200, 10))  # the classes drawn for
+    expected = evaluation.Evaluator(source, extractor="digits_pixels")
+    drawn_as = expected.probabilities(samples).argmax(1)
+    assert (drawn_as == labels).mean() > 0.95  # sample i really is of class labels[i]
+    assert {"class_diversity", "class_balance"} <= set(results)
+    diversity = results["class_diversity"]
+    assert diversity["labels_from"] == "generator" and diversity["num_fake"] == 200
+    assert 0.8 < diversity["spread_ratio"] < 1.2  # real test images of each class
+    assert 0.05 <= results["class_balance"]["min_share"] <= 0.1  # 20 per class, 95% read right
+    # The model card carries the per-class lists, and metrics.jsonl stays strict JSON.
+    card = run.metadata()["metrics"]
+    assert card["spread_ratio"]["value"] == diversity["spread_ratio"]
+    assert card["spread_ratio"]["classes"] == list(range(10))
+    assert len(card["class_recall"]["recall_by_class"]) == 10
+    assert card["class_recall"]["recall_floor_by_class"] == diversity["recall_floor_by_class"]
+    assert card["min_share"]["share_by_class"] == results["class_balance"]["share_by_class"]
+    assert card["recall"]["recall_floor"] == results["pr"]["recall_floor"]
+    for line in run.metrics_path.read_text().splitlines():
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in metrics.jsonl"))
+
+
+def kgan_labels(num, num_classes):
+    from kgan.gan import default_labels
+
+    return default_labels(num, num_classes)
+
+
+def test_training_measures_conditional_runs_with_the_labels_it_drew(tmp_path, digits_npz, cache,
+                                                                    monkeypatch):
+    monkeypatch.setattr("kgan.features.default_for", lambda dataset: "digits_pixels")
+    seen = []
+    measure = evaluation.Evaluator.measure
+    monkeypatch.setattr(evaluation.Evaluator, "measure",
+                        lambda self, samples, metrics=None, **k: seen.append(
+                            (list(metrics), k.get("labels"))) or measure(self, samples, metrics,
+                                                                        **k))
+    run = training.train(tiny_digits(digits_npz[0], conditional=True, epochs=1), tmp_path,
+                         name="c", export=False, verbose=0)
+    during = [labels for metrics, labels in seen if "class_diversity" in metrics]
+    assert len(during) == 1  # one epoch, measured once
+    np.testing.assert_array_equal(during[0], kgan_labels(100, 10))
+    card = run.metadata()["metrics"]
+    assert card["spread_ratio"]["labels_from"] == "generator"
+    assert card["spread_ratio"]["num_samples"] == 100 and card["min_share"]["num_classes"] == 10

@@ -39,16 +39,21 @@ def digits_test():
 
 def test_registry_and_defaults():
     assert set(features.names()) == {
-        "digits", "digits_classifier", "digits_pixels", "mnist", "inception"}
-    with pytest.raises(ValueError, match="valid names: digits, digits_classifier, digits_pixels, inception, mnist"):
+        "digits", "digits_classifier", "digits_pixels", "mnist", "mnist_pooled", "inception"}
+    with pytest.raises(
+        ValueError,
+        match="valid names: digits, digits_classifier, digits_pixels, inception, mnist, "
+        "mnist_pooled",
+    ):
         features.get("vgg")
     assert features.default_for("digits") == "digits_pixels"
     # The old name keeps meaning the classifier (same weights, so old numbers stay comparable).
     assert features.get("digits").fingerprint == features.get("digits_classifier").fingerprint
     assert features.get("digits_pixels").fingerprint != features.get("digits").fingerprint
     assert features.get("digits_pixels").features(np.zeros((2, 8, 8, 1))).shape == (2, 64)
-    assert features.default_for("mnist:3.0.1") == "mnist"
-    assert features.default_for("MNIST") == "mnist"
+    # MNIST's headline is its pooled pixels; `mnist` stays the classifier (same weights).
+    assert features.default_for("mnist:3.0.1") == "mnist_pooled"
+    assert features.default_for("MNIST") == "mnist_pooled"
     assert features.default_for("cifar10") is None
     assert features.default_for("ring8") is None
 
@@ -162,6 +167,38 @@ def test_shipped_mnist_classifier_loads_in_safe_mode_and_gives_sane_features(dig
     assert feats.std(0).mean() > 0.1
     accuracy = (extractor.probabilities(canvas[..., None]).argmax(1) == labels).mean()
     assert accuracy > 0.5
+
+
+def test_mnist_pooled_averages_2x2_blocks_and_has_a_fixed_definition():
+    extractor = features.get("mnist_pooled")
+    pooled = np.random.default_rng(0).uniform(-0.8, 0.8, (3, 14, 14))
+    # Each 2x2 block is its target value plus a +-0.1 checkerboard that averages out.
+    checker = 0.1 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    images = np.stack([np.kron(p, np.ones((2, 2))) + np.tile(checker, (14, 14)) for p in pooled])
+    feats = extractor.features(images[..., None])
+    assert feats.shape == (3, 196) and feats.dtype == np.float32
+    np.testing.assert_allclose(feats, pooled.reshape(3, 196), atol=1e-6)  # row-major
+    np.testing.assert_array_equal(extractor.features(images, batch_size=2), feats)
+    # The fingerprint is the definition's digest: it changes only if the definition does.
+    assert extractor.fingerprint == "f6fd3cc48aed" == features.get("mnist_pooled").fingerprint
+    assert extractor.fingerprint != features.get("mnist").fingerprint
+    assert extractor.num_classes is None and extractor.classifier == "mnist"
+    with pytest.raises(KganError, match="28x28x1 images; got height 32"):
+        extractor.features(np.zeros((1, 32, 32, 1)))
+
+
+def test_evaluator_maps_32px_runs_to_the_pooled_mnist_space(tmp_path):
+    """The mnist preset trains at 32x32: the Evaluator resizes to 28x28 before pooling, and
+    takes its classifier score from the `mnist` classifier."""
+    from kgan.evaluation import Evaluator
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x=np.zeros((12, 28, 28), np.uint8), y=np.arange(12) % 10)
+    evaluator = Evaluator(f"npz:{path}", image_size=32, extractor="mnist_pooled")
+    assert evaluator.classifier.name == "mnist" and "classifier_score" in evaluator.available()
+    flat = np.full((2, 32, 32, 1), 0.5, np.float32)
+    np.testing.assert_allclose(evaluator.features(flat), 0.5, atol=1e-5)
+    assert evaluator.probabilities(flat).shape == (2, 10)
 
 
 def _resize(images, size):

@@ -127,7 +127,7 @@ def test_digits_is_prepared_with_one_kgan_line_and_no_tfds_output(tmp_path):
     for unwanted in ("Variant folder", "Downloading and preparing", "Generating", "Shuffling",
                      "downloaded and prepared", "\r", "WARNING:absl"):
         assert unwanted not in result.stderr + result.stdout
-    assert (tmp_path / "tfds" / "digits" / "1.0.0" / "dataset_info.json").is_file()
+    assert (tmp_path / "tfds" / "digits" / "2.0.0" / "dataset_info.json").is_file()
 
 
 @pytest.mark.parametrize("before", [True, False])

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.spatial
 
 from kgan import metrics, toy
 from kgan.errors import KganError
@@ -30,6 +31,7 @@ def test_registry_names_and_error_lists_them():
         "fid",
         "kid",
         "pr",
+        "dc",
         "classifier_score",
         "memorisation",
         "mode_coverage",
@@ -68,11 +70,15 @@ def test_every_metric_returns_json_serialisable_numbers():
         fake_probabilities=probs,
         fake_samples=toy.sample("ring8", 100),
         dataset="ring8",
+        real_labels=np.arange(40) % 3,
+        fake_labels=np.arange(30) % 3,
     )
     for name in metrics.names():
         result = metrics.compute(name, **inputs)
         json.loads(json.dumps(result))
-        assert all(isinstance(v, (int, float)) for v in result.values()), (name, result)
+        for value in result.values():  # numbers, or per-class lists of numbers
+            values = value if isinstance(value, list) else [value]
+            assert all(isinstance(v, (int, float)) for v in values), (name, result)
         assert any(k.startswith("num_") for k in result), name
 
 
@@ -204,6 +210,56 @@ def test_fake_covering_one_of_four_modes_has_high_precision_low_recall():
     assert result["k"] == 3 and result["num_real"] == 2000 and result["num_fake"] == 500
 
 
+# --------------------------------------------------------------------------- density / coverage
+
+
+def test_density_coverage_hand_checked():
+    # Real 0, 1, 2, 3, 10 with k = 2: radii 2, 1, 1, 2, 8. Each fake at 1.5 lies strictly
+    # inside the balls of 0, 1, 2 and 3 (distances 1.5, .5, .5, 1.5) but not of 10 (8.5), the
+    # fake at 30 in none: density (4 + 4 + 0) / (2 * 3). Every real point but 10 has a fake
+    # within its radius: coverage 4 / 5.
+    real = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
+    result = metrics.density_coverage(real, np.array([[1.5], [1.5], [30.0]]), k=2)
+    assert result == {"density": 4 / 3, "coverage": 0.8, "k": 2, "num_real": 5, "num_fake": 3}
+    # The real set itself: balls are open, so 1 is not inside the ball of 2 (distance 1,
+    # radius 1); the points lie in 1, 2, 2, 2 and 1 balls, and each covers its own ball.
+    assert metrics.compute("dc", real_features=real, fake_features=real, options={"k": 2}) == {
+        "density": 0.8, "coverage": 1.0, "k": 2, "num_real": 5, "num_fake": 5}
+
+
+def test_density_coverage_match_brute_force_across_chunks(monkeypatch):
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(60, 3)), rng.normal(size=(45, 3)) + 0.5
+    distances = scipy.spatial.distance.cdist(real, real)
+    radii = np.sort(distances, axis=1)[:, 5]  # column 0 is the point itself
+    inside = scipy.spatial.distance.cdist(real, fake) < radii[:, None]
+    monkeypatch.setattr(metrics, "_chunk_rows", lambda m: 7)  # several blocks per side
+    result = metrics.density_coverage(real, fake)
+    assert result["density"] == pytest.approx(inside.sum() / (5 * 45), abs=1e-12)
+    assert result["coverage"] == pytest.approx(inside.any(1).mean(), abs=1e-12)
+    assert result["k"] == 5
+
+
+def test_density_coverage_of_the_data_itself():
+    rng = np.random.default_rng(4)
+    real = rng.normal(size=(1000, 4))
+    fresh = metrics.density_coverage(real, rng.normal(size=(1000, 4)))
+    assert 0.9 < fresh["density"] < 1.1  # fresh samples of the same distribution
+    assert fresh["coverage"] > 0.93  # 1 - 2^-5 = 0.97 expected at equal N
+    assert metrics.density_coverage(real, real.copy())["coverage"] == 1.0
+
+
+def test_density_coverage_see_collapse_that_density_alone_misses():
+    rng = np.random.default_rng(9)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], float)
+    real = centres[rng.integers(0, 4, 2000)] + rng.normal(size=(2000, 2))
+    one_mode = metrics.density_coverage(real, centres[0] + rng.normal(size=(2000, 2)))
+    assert 0.85 < one_mode["density"] < 1.15  # each fake is as plausible as a real sample
+    assert 0.2 < one_mode["coverage"] < 0.3  # but a quarter of the data is covered
+    one_point = metrics.density_coverage(real, np.repeat(centres[:1], 500, axis=0))
+    assert one_point["coverage"] < 0.01 and one_point["num_fake"] == 500
+
+
 # --------------------------------------------------------------------------- classifier score
 
 
@@ -254,6 +310,91 @@ def test_memorisation_ratio_uses_the_local_training_spacing():
     assert result["median_ratio"] == pytest.approx((0.2 + 0.4) / 2)
     assert result["near_copy_share"] == 0.5
     assert result["median_train_to_train"] == pytest.approx(5.5)
+
+
+# --------------------------------------------------------------------------- inside each class
+
+
+def test_class_diversity_hand_checked():
+    # 1-D, k = 1. Class 0: real 0, 2, 4, 6 (std sqrt 5), generated 0, 1, 2, 3 (std sqrt 5 / 2):
+    # spread ratio 1/2; the generated k-NN radii are all 1, so real 0, 2, 4 are covered and 6
+    # is not: recall 3/4. Class 1: real 10, 12 (std 1), generated 10, 14 (std 2, radii 4):
+    # ratio 2, recall 1. Class 2 has one row a side, not more than k: skipped.
+    real = np.array([[0.0], [2.0], [4.0], [6.0], [10.0], [12.0], [20.0]])
+    fake = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [14.0], [20.0]])
+    labels = np.array([0, 0, 0, 0, 1, 1, 2])
+    result = metrics.compute(
+        "class_diversity", real_features=real, real_labels=labels, fake_features=fake,
+        fake_labels=labels, options={"k": 1},
+    )
+    lists = ("spread_ratio_by_class", "recall_by_class", "classes", "skipped_classes")
+    assert {k: v for k, v in result.items() if k not in lists} == pytest.approx({
+        "spread_ratio": 1.25, "min_spread_ratio": 0.5, "worst_class": 0, "class_recall": 0.875,
+        "min_class_recall": 0.75, "k": 1, "num_real": 7, "num_fake": 7})
+    assert result["spread_ratio_by_class"] == pytest.approx([0.5, 2.0])
+    assert result["recall_by_class"] == [0.75, 1.0]
+    assert (result["classes"], result["skipped_classes"]) == ([0, 1], [2])
+
+
+def test_class_diversity_compares_equal_numbers_of_each_class():
+    rng = np.random.default_rng(5)
+    real = rng.normal(size=(600, 3))
+    real_y = np.repeat([0, 1], 300)
+    fake, fake_y = rng.normal(size=(60, 3)), np.repeat([0, 1], 30)
+    result = metrics.class_diversity(real, real_y, fake, fake_y)
+    # Fresh samples of the same distribution: as varied, and the recall of 30 real rows of
+    # each class (not of all 300, which 30 generated ones could never cover).
+    assert 0.85 < result["spread_ratio"] < 1.15 and result["class_recall"] > 0.6
+    assert result["classes"] == [0, 1] and (result["num_real"], result["num_fake"]) == (600, 60)
+    assert metrics.class_diversity(real, real_y, fake, fake_y) == result  # fixed subsets
+
+
+def test_class_balance_hand_checked():
+    p = np.array([[0.9, 0.1, 0, 0], [0.2, 0.7, 0.1, 0], [0.6, 0.3, 0.1, 0], [0.1, 0.1, 0.8, 0]])
+    assert metrics.compute("class_balance", fake_probabilities=p) == {
+        "min_share": 0.0, "max_share": 0.5, "share_by_class": [0.5, 0.25, 0.25, 0.0],
+        "num_classes": 4, "num_fake": 4}
+
+
+@pytest.fixture(scope="module")
+def digit_rows():
+    """kgan's offline digits (train: first 1,500, test: last 297) as pixel rows in [-1, 1]."""
+    from kgan import data
+
+    (x, y), (xt, yt) = (data.load_arrays("digits", split=s, labels=True) for s in ("train", "test"))
+    return x.reshape(len(x), -1), y, xt.reshape(len(xt), -1), yt
+
+
+def test_class_diversity_sees_prototype_collapse_and_passes_real_digits(digit_rows):
+    train, y, test, y_test = digit_rows
+    held_out = metrics.class_diversity(train, y, test, y_test)
+    assert 0.9 <= held_out["spread_ratio"] <= 1.1 and held_out["min_spread_ratio"] > 0.8
+    assert held_out["class_recall"] > 0.5 and held_out["num_fake"] == 297
+    # One training image per class, replayed 30 times with N(0, 0.05) pixel noise.
+    rng = np.random.default_rng(0)
+    first = np.stack([train[y == c][0] for c in range(10)])
+    labels = np.repeat(np.arange(10), 30)
+    replay = np.clip(first[labels] + rng.normal(0, 0.05, (300, 64)), -1, 1)
+    collapsed = metrics.class_diversity(train, y, replay, labels)
+    assert collapsed["spread_ratio"] < 0.3 and collapsed["min_spread_ratio"] < 0.2
+    assert collapsed["class_recall"] < 0.05 and collapsed["min_class_recall"] == 0.0
+
+
+def test_class_metrics_refuse_bad_labels():
+    real, fake = np.zeros((6, 2)), np.ones((4, 2))
+    good = np.array([0, 0, 0, 1, 1, 1])
+    with pytest.raises(KganError, match="fake_labels must be a 1-D array of 4 classes, got shape"):
+        metrics.class_diversity(real, good, fake, np.array([0, 1, 1]))
+    with pytest.raises(KganError, match="real_labels must hold integer classes, got dtype float"):
+        metrics.class_diversity(real, good.astype(float), fake, np.array([0, 0, 1, 1]))
+    with pytest.raises(KganError, match="fake_labels must be a 1-D array"):
+        metrics.class_diversity(real, good, fake, np.zeros((4, 1), int))
+    with pytest.raises(KganError, match="needs more than 3 rows of some class"):
+        metrics.class_diversity(real, good, fake, np.array([0, 0, 1, 1]))
+    with pytest.raises(KganError, match="needs real_labels, fake_labels"):
+        metrics.compute("class_diversity", real_features=real, fake_features=fake)
+    with pytest.raises(KganError, match="non-negative|2-D"):
+        metrics.class_balance(np.zeros(4))
 
 
 # --------------------------------------------------------------------------- mode coverage

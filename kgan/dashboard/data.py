@@ -29,6 +29,8 @@ from kgan.dashboard import sampling
 BOOKKEEPING = ("epoch", "step", "time", "epoch_time", "warnings")
 LOSSES = ("d_loss", "g_loss")
 D_OUTPUTS = ("d_real", "d_fake")
+#: The runs table's columns beside `fid`: its equal-N real-vs-real floor, N, and the ratio.
+FLOOR_COLUMNS = ("fid floor", "floor N", "fid / floor", "below floor")
 
 
 # ----------------------------------------------------------------------------- memory
@@ -68,8 +70,11 @@ def runs_frame(runs: list[runs_lib.Run]) -> pd.DataFrame:
             "created": summary.get("created"),
             "updated": summary.get("updated"),
         }
+        details = summary.get("metric_details") or {}
         for name, value in (summary.get("metrics") or {}).items():
             row[name] = value if isinstance(value, (int, float)) else None
+            if name == "fid":
+                row.update(_floor_cells(fid_floor(details.get("fid"))))
         row["reason / error"] = summary.get("error") or summary.get("reason")
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -77,6 +82,42 @@ def runs_frame(runs: list[runs_lib.Run]) -> pd.DataFrame:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column], errors="coerce", utc=True)
     return frame
+
+
+@dataclass(frozen=True)
+class FidFloor:
+    """A FID beside the real-vs-real floor at the same N (`Evaluator.fid_floor`): `fid` is
+    the generated samples' FID at that N, `ratio` fid / floor (None when the floor is 0)."""
+
+    fid: float
+    floor: float
+    num: int
+    ratio: float | None
+    below: bool
+
+
+def is_number(value) -> bool:
+    """Whether a value read from a run folder is a number (JSON true/false are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def fid_floor(entry) -> FidFloor | None:
+    """The floor recorded in the model card's `fid` entry; None when there is none (no
+    held-out split) or its fields are not numbers (the card is hand-made)."""
+    if not isinstance(entry, dict):
+        return None
+    fid, floor, num = (entry.get(k) for k in ("fid_at_floor_num", "fid_floor", "fid_floor_num"))
+    if not all(is_number(v) for v in (fid, floor, num)):
+        return None
+    ratio = entry.get("fid_ratio")
+    ratio = float(ratio) if is_number(ratio) else None
+    return FidFloor(float(fid), float(floor), int(num), ratio, entry.get("below_floor") is True)
+
+
+def _floor_cells(floor: FidFloor | None) -> dict:
+    if floor is None:
+        return {}
+    return dict(zip(FLOOR_COLUMNS, (floor.floor, floor.num, floor.ratio, floor.below)))
 
 
 def _epochs(summary: dict) -> str | None:

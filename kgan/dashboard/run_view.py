@@ -11,12 +11,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from kgan import evaluation
 from kgan import runs as runs_lib
-from kgan.dashboard import charts, data, navigation, sampling
+from kgan.dashboard import charts, classes, data, navigation, sampling
 from kgan.dashboard.safe import code, escape
 
 #: Seconds between refreshes of a run that is still training.
 REFRESH_SECONDS = 5.0
+#: Metrics shown in the sample-quality row (with FID and its floor), not in the headline.
+QUALITY = ("fid", "precision", "recall", "density", "coverage")
 
 STATUS_BADGES = {
     "running": ":green-badge[running]",
@@ -109,6 +112,7 @@ def training(run: runs_lib.Run, was_running: bool = False) -> None:
     metric_names = data.metric_names(meta, metrics)
 
     _headline(meta, history, metric_names)
+    _sample_quality(meta)
     for warning in data.health_warnings(meta, records):
         epoch = warning.get("epoch")
         where = f"epoch {escape(epoch)}" if epoch is not None else "run"
@@ -139,6 +143,7 @@ def training(run: runs_lib.Run, was_running: bool = False) -> None:
                 drawn = charts.metric_curves(metrics, name) or charts.curves(history, [name], name)
                 if not drawn:
                     st.caption("No evaluation over epochs yet.")
+    classes.render(meta)
     timeline(run, meta)
 
 
@@ -153,13 +158,62 @@ def _headline(meta: dict, history, metric_names) -> None:
         for column in data.LOSSES:
             if column in history and last.notna().get(column, False):
                 cells.append((column, f"{last[column]:.3f}"))
-    for name in metric_names[:3]:
-        value = (meta.get("metrics") or {}).get(name)
-        value = value.get("value") if isinstance(value, dict) else value
-        if isinstance(value, (int, float)):
+    for name in [n for n in metric_names if n not in QUALITY][:3]:
+        value = _latest((meta.get("metrics") or {}).get(name))
+        if value is not None:
             cells.append((name, f"{value:.4g}"))
+    _metric_row(cells)
+
+
+def _metric_row(cells: list[tuple[str, str]]) -> None:
     for column, (label, value) in zip(st.columns(len(cells)), cells):
         column.metric(escape(label), escape(value))  # metric names come from the run folder
+
+
+def _latest(entry) -> float | None:
+    """A model card metric entry's value when it is a number."""
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    return value if data.is_number(value) else None
+
+
+def _sample_quality(meta: dict) -> None:
+    """FID beside its real-vs-real floor at the same N and their ratio, then fidelity
+    (precision, density) and diversity (recall, coverage); a warning below the floor."""
+    cells, floor = _quality_cells(meta.get("metrics") or {})
+    if not cells:
+        return
+    st.subheader("Sample quality")
+    _metric_row(cells)
+    if floor is None:
+        return
+    st.caption(
+        "FID falls as N grows, so it is read beside the floor: the FID of held-out real data "
+        "against the same reference at the same N. Precision and density measure fidelity, "
+        "recall and coverage diversity."
+    )
+    if floor.below:
+        st.warning(
+            f"FID {floor.fid:.4g} is under the real-vs-real floor {floor.floor:.4g} at "
+            f"N={floor.num}: {evaluation.BELOW_FLOOR_WARNING}",
+            icon=":material/warning:",
+        )
+
+
+def _quality_cells(card: dict) -> tuple[list[tuple[str, str]], data.FidFloor | None]:
+    """(label, value) cells of the model card's sample-quality numbers, and FID's floor. A FID
+    measured at another N than its floor also shows its value at the floor's N."""
+    entry = card.get("fid") if isinstance(card.get("fid"), dict) else {}
+    fid, floor, num = _latest(card.get("fid")), data.fid_floor(entry), entry.get("num_samples")
+    cells = []
+    if fid is not None:
+        cells.append((f"FID @N={num}" if isinstance(num, int) else "FID", f"{fid:.4g}"))
+    if floor is not None:
+        if floor.num != num:
+            cells.append((f"FID @N={floor.num}", f"{floor.fid:.4g}"))
+        cells.append((f"Real floor @N={floor.num}", f"{floor.floor:.4g}"))
+        cells.append(("FID / floor", "–" if floor.ratio is None else f"{floor.ratio:.2f}x"))
+    cells += [(n, f"{v:.3g}") for n in QUALITY[1:] if (v := _latest(card.get(n))) is not None]
+    return cells, floor
 
 
 def _duration(seconds) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from kgan import evaluation
 from kgan import runs as runs_lib
 from kgan.dashboard import data, navigation, run_view
 from kgan.dashboard.safe import code, escape
@@ -61,6 +62,13 @@ def _table(root: Path, live: bool) -> None:
             st.warning(f"{len(broken)} run folder(s) cannot be read:", icon=":material/warning:")
             for _, row in broken.iterrows():
                 st.markdown(f"- **{escape(row['name'])}** — {escape(row['reason / error'])}")
+    below = below_floor(frame)
+    if below:
+        st.warning(
+            f"FID under the real-vs-real floor at the same N in {', '.join(map(escape, below))}: "
+            f"{evaluation.BELOW_FLOOR_WARNING}",
+            icon=":material/warning:",
+        )
 
     filter_col, status_col, sort_col, order_col = st.columns([3, 2, 2, 1])
     text = filter_col.text_input(
@@ -90,6 +98,7 @@ def _table(root: Path, live: bool) -> None:
             "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "conditional": st.column_config.CheckboxColumn(),
+            **FLOOR_CONFIG,
         },
     )
     st.caption(f"{len(shown)} of {len(frame)} runs · click a column header to sort by it")
@@ -117,6 +126,27 @@ def _table(root: Path, live: bool) -> None:
         st.button(
             "Compare", disabled=len(picked) < 2, key="runs_compare_go", on_click=_compare_chosen
         )
+
+
+#: How the runs table shows FID's real-vs-real floor (`data.FLOOR_COLUMNS`).
+FLOOR_CONFIG = {
+    "fid floor": st.column_config.NumberColumn(
+        help="FID of held-out real data against the same reference at the same N: the best a "
+        "generator can do at that N"
+    ),
+    "floor N": st.column_config.NumberColumn(format="%d", help="Samples on each side"),
+    "fid / floor": st.column_config.NumberColumn(
+        format="%.2fx", help="The run's FID at the floor's N over the floor (1x: as real data)"
+    ),
+    "below floor": st.column_config.CheckboxColumn(help=evaluation.BELOW_FLOOR_WARNING),
+}
+
+
+def below_floor(frame: pd.DataFrame) -> list[str]:
+    """The runs whose latest FID is under its real-vs-real floor."""
+    if "below floor" not in frame:
+        return []
+    return list(frame.loc[frame["below floor"].eq(True), "name"])  # missing: not below
 
 
 def add_thumbnails(frame: pd.DataFrame, root: Path, runs: list[runs_lib.Run]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ Example:
     >>> kgan.data.prepare("mnist", "../shared/data/mnist")  # then load("mnist") works offline
 """
 
-from kgan.data.api import DataInfo, check_image_size, info, load, load_arrays
+from kgan.data.api import DataInfo, check_image_size, info, load, load_arrays, version
 from kgan.data.offline import prepare
 from kgan.data.sources import KganDataWarning
 
@@ -24,4 +24,5 @@ __all__ = [
     "load",
     "load_arrays",
     "prepare",
+    "version",
 ]

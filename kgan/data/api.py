@@ -142,6 +142,24 @@ def info(
     return _plan(source, split, image_size, channels, data_dir)[2]
 
 
+def version(source: str, data_dir: str | None = None) -> str | None:
+    """What identifies the data's content, for cache keys: a TFDS builder's version (a
+    changed split gets a new one) or a digest of an array file; None for the toy mixtures
+    and folders (a folder's cached statistics are keyed by its path only)."""
+    import hashlib
+
+    src = sources_lib.resolve(source, data_dir)
+    if isinstance(src, sources_lib.TfdsSource):
+        return f"v{src.builder.version}"
+    if isinstance(src, sources_lib.ArraySource):
+        digest = hashlib.sha256()
+        with open(src.path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()[:12]
+    return None
+
+
 #: How to do without labels, in library and in CLI terms.
 _UNLABELLED = "load it without labels (labels=False; kgan train: drop --conditional)"
 

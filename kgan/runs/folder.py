@@ -262,7 +262,9 @@ class Run:
         """One row for a runs table; broken runs give their `error` and little else.
 
         Keys: name, path, error, status, reason, dataset, architecture, loss, conditional,
-        epochs, epochs_done, steps_done, training_time_s, created, updated, metrics.
+        epochs, epochs_done, steps_done, training_time_s, created, updated, metrics (each
+        metric's latest value) and metric_details (the model card's whole entry of each, e.g.
+        FID's real-vs-real floor).
         """
         row = {"name": self.name, "path": str(self.path), "error": self.error}
         try:
@@ -287,10 +289,11 @@ class Run:
             "updated",
         ):
             row[key] = meta.get(key)
+        card = meta.get("metrics") or {}
         row["metrics"] = {
-            name: (m.get("value") if isinstance(m, dict) else m)
-            for name, m in (meta.get("metrics") or {}).items()
+            name: (m.get("value") if isinstance(m, dict) else m) for name, m in card.items()
         }
+        row["metric_details"] = {name: dict(m) for name, m in card.items() if isinstance(m, dict)}
         return row
 
     def load_generator(self, compile: bool = False):
