@@ -72,7 +72,9 @@ PRESETS: dict[str, RunConfig] = {
     # batches of 64: 1.8 passes over the data). Without spectral norm every class was drawn
     # (10% each) but the generator ignored z within a class (FID 20 vs real-vs-real 0.25,
     # recall 0). Width 64 at 2e-4 with EMA 0.999 and no XLA managed 389 steps in 15 minutes
-    # and drew one blob. With a GPU, raise --epochs.
+    # and drew one blob. With a GPU, raise --epochs. Against the equal-N floors of
+    # benchmarks/bench_quality.py (mnist_pooled, N = 5,000) it still fails: FID 14.9x the real
+    # floor, within-class spread 0.83x and recall 0.15x real data's (one seed); to re-tune.
     "mnist": RunConfig(
         dataset="mnist",
         image_size=32,
