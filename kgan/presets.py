@@ -44,8 +44,8 @@ PRESETS: dict[str, RunConfig] = {
     # ~0.3 M weights), the non-saturating loss with R1 0.1, Adam 5e-4 (betas 0.5, 0.99), EMA
     # 0.995, 300 epochs of 23 steps (~3.5 CPU-minutes on 2 cores). Measured by
     # benchmarks/bench_quality.py over 3 seeds against held-out real digits at equal N
-    # (digits_pixels): FID 1.0-1.2x the real floor, within-class spread 0.96x and recall 0.90-0.94x
-    # real data's, every class 9-10.5%. The previous recipe (hinge, no R1, 60 epochs) scored
+    # (digits_pixels): FID 1.0-1.2x the real floor, within-class spread 0.95-0.97x and recall 0.90-0.94x
+    # real data's, every class 9-10.5% (seed 4 of 0-4 misses spread and recall by a hair). The previous recipe (hinge, no R1, 60 epochs) scored
     # FID 2.7x, spread 0.81x and recall 0.46x; at 180 epochs hinge reached 1.38x / 0.93 / 0.83,
     # without EMA 6.5x. Metrics on 1,000 samples every 10 epochs.
     "digits": RunConfig(
