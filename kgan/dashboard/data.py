@@ -320,7 +320,8 @@ def draw(
     model = sampler(root, name, version)
     info = model.info
     start = time.perf_counter()
-    samples = sampling.draw(model, num, seed, truncation, label)
+    z = sampling.latents(num, seed, info.latent_dim, truncation)
+    samples = model(z, sampling.labels_for(info, num, label))
     png = images.png_bytes(sampling.picture(samples, info, cols))
     return Drawn(png, samples, time.perf_counter() - start)
 
