@@ -498,31 +498,25 @@ class Evaluator:
     def real(self, limit: int, split: str | None = None) -> np.ndarray:
         """The first `limit` real examples of `split` (default: the evaluator's), at the run's
         size and channels: what the generator is compared with."""
-        from kgan import data
-
-        return data.load_arrays(
-            self.dataset,
-            split=split or self.split,
-            image_size=self.image_size,
-            channels=self.channels,
-            limit=limit,
-            data_dir=self.data_dir,
-        )
+        return self._load(limit, split, labels=False)
 
     def real_labelled(
         self, limit: int, split: str | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """`real(limit, split)` and the int classes of those rows (None: the data has none)."""
-        from kgan import data
-
         if not self.num_classes:
             return self.real(limit, split), None
+        return self._load(limit, split, labels=True)
+
+    def _load(self, limit: int, split: str | None, *, labels: bool):
+        from kgan import data
+
         return data.load_arrays(
             self.dataset,
             split=split or self.split,
             image_size=self.image_size,
             channels=self.channels,
-            labels=True,
+            labels=labels,
             limit=limit,
             data_dir=self.data_dir,
         )

@@ -12,6 +12,8 @@ from PIL import Image
 import kgan
 from kgan import callbacks, runs
 
+from generators import real_draws_generator
+
 
 def tiny_gan(data_shape=(2,), num_classes=None):
     generator, discriminator = kgan.architectures.get("mlp", units=16, depth=1).build(
@@ -450,20 +452,6 @@ def label_only_generator(rows, labels, wobble=0.02):
                                .RandomNormal(stddev=wobble, seed=0))(z)
     out = keras.layers.Reshape((8, 8, 1))(keras.layers.Add()([image, nudge]))
     return keras.Model([z, label], out)
-
-
-def real_draws_generator(rows, labels, per_class=40):
-    """One of `per_class` real images of the label, picked by z (a near one-hot softmax over a
-    fixed random projection of z): every sample is a real image of its class, at random."""
-    z, label = generator_inputs()
-    bank = np.stack([rows[labels == c][:per_class] for c in range(10)]).reshape(10, -1)
-    pick = keras.layers.Dense(per_class, use_bias=False, kernel_initializer=keras.initializers
-                              .RandomNormal(stddev=50.0, seed=1))(z)
-    images = keras.layers.Embedding(
-        10, per_class * 64, embeddings_initializer=keras.initializers.Constant(bank))(label)
-    images = keras.layers.Reshape((per_class, 64))(images)
-    out = keras.layers.Dot(axes=(1, 1))([keras.layers.Softmax()(pick), images])
-    return keras.Model([z, label], keras.layers.Reshape((8, 8, 1))(out))
 
 
 def test_health_monitor_sees_a_generator_ignoring_z_within_a_class(tmp_path, digits_rows,

@@ -12,6 +12,8 @@ from kgan import callbacks, cli, evaluation, features, runs, toy, training
 from kgan.config import RunConfig
 from kgan.errors import KganError
 
+from generators import real_draws_generator
+
 
 def digits_labels() -> tuple[np.ndarray, np.ndarray]:
     """(train, test) labels of kgan's `digits` splits."""
@@ -387,15 +389,7 @@ def conditional_fake_run(root, source, rows, labels, name="cg", per_class=25):
     run = runs.new_run(root, name)
     config = RunConfig(dataset=source, arch="dcgan", latent_dim=4, epochs=3, conditional=True)
     run.write_config({"run": config.to_dict(), "model": {}, "compile": {}})
-    z, label = keras.Input((4,), name="z"), keras.Input((), dtype="int32", name="label")
-    bank = np.stack([rows[labels == c][:per_class] for c in range(10)]).reshape(10, -1)
-    pick = keras.layers.Dense(per_class, use_bias=False, kernel_initializer=keras.initializers
-                              .RandomNormal(stddev=50.0, seed=1))(z)
-    images = keras.layers.Embedding(
-        10, per_class * 64, embeddings_initializer=keras.initializers.Constant(bank))(label)
-    images = keras.layers.Reshape((per_class, 64))(images)
-    out = keras.layers.Dot(axes=(1, 1))([keras.layers.Softmax()(pick), images])
-    generator = keras.Model([z, label], keras.layers.Reshape((8, 8, 1))(out))
+    generator = real_draws_generator(rows, labels, per_class, latent_dim=4)
     callbacks.save(generator, run.generator_path)
     run.update_metadata(status="complete", conditional=True, num_classes=10, epochs_done=3,
                         steps_done=30, pid=None)
