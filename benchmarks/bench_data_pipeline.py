@@ -5,8 +5,8 @@ Identical DCGANs train on the same images: one reads them through kgan's TFDS pi
 them as one in-memory tensor, fed either by Keras' own array path
 (`GAN.fit(x=tensor, batch_size=..., shuffle=True)`) or by the leanest tf.data over that tensor
 (`from_tensor_slices(tensor).shuffle(n).batch(b).prefetch()`). A fourth, `run-pipeline`, is
-the exact stream `kgan train` feeds (the pipeline unbatched into one seeded stream of epochs,
-`kgan.training.epoch_batches`, so that resumed runs see the same batches). Variants train in interleaved
+the exact stream `kgan train` feeds (`kgan.data.stream`: one seeded stream of epochs, so
+that resumed runs see the same batches). Variants train in interleaved
 rounds (A B C C B A ...), so a busy machine slows all alike; each round is one `fit` call of
 1 + E epochs whose first epoch is cold (tracing, and filling the pipeline's cache, which a new
 `fit` call starts afresh) and whose E later epochs are timed, as in a real run. Reported: the
@@ -31,7 +31,6 @@ import tensorflow as tf
 
 import kgan
 import kgan.data
-from kgan import training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_MNIST = os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
@@ -116,13 +115,11 @@ def main() -> None:
         .batch(args.batch, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
-    # What `kgan train` feeds: the same pipeline unbatched, then one seeded stream of epochs
-    # (training.epoch_batches), which makes resumed runs see exactly the same batches.
-    examples = kgan.data.load(args.source, batch_size=args.batch, shuffle=False,
-                              drop_remainder=False, **load_kwargs).unbatch()
-    run_stream = training.epoch_batches(
-        examples, batch_size=args.batch, steps=steps, seed=0, first_epoch=0,
-        last_epoch=1 + epochs, buffer=info.num_examples,
+    # What `kgan train` feeds: one seeded stream of epochs (kgan.data.stream), which makes
+    # resumed runs see exactly the same batches.
+    run_stream = kgan.data.stream(
+        args.source, batch_size=args.batch, steps=steps, seed=0, first_epoch=0,
+        last_epoch=1 + epochs, **load_kwargs,
     )
     variants = {
         "pipeline": (build_gan(info.shape, args), dict(x=pipeline, shuffle=False)),  # shuffles itself

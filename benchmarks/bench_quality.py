@@ -87,15 +87,12 @@ def parse_sets(pairs: list[str]) -> dict:
 
 def draw(run, num: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     """`num` samples of a run's sampling generator and the classes they were drawn for."""
-    from kgan import evaluation
-    from kgan.gan import default_labels
+    from kgan import sampling
 
     meta = run.metadata()
     classes = meta.get("num_classes") if meta.get("conditional") else None
-    samples = np.concatenate(
-        list(evaluation.generate_chunks(run.load_generator(), num, seed, classes))
-    )
-    return samples, (default_labels(num, classes) if classes else None)
+    samples = sampling.draw(run.load_generator(), num, seed, num_classes=classes)
+    return samples, sampling.labels_for(num, classes)
 
 
 def measure(run, config, n: int | None, num: int) -> dict:

@@ -1,22 +1,21 @@
 """Stability study on the 2-D toy mixtures: modes captured and sample quality, per GAN loss.
 
-Trains an `mlp` GAN on `ring8` and `grid25` with one recipe (`Recipe`, the recommended
-settings) and each of kgan's five losses, then scores 2,500 samples with
-`kgan.toy.mode_coverage` (modes captured, share of high-quality samples within 3 std of a
+Trains an `mlp` GAN on `ring8` and `grid25` with one recipe (the dataset's `kgan train`
+preset, the recommended settings) and each of kgan's five losses, then scores 2,500 samples
+with `kgan.toy.mode_coverage` (modes captured, share of high-quality samples within 3 std of a
 mode, reverse KL of the mode histogram). Prints a markdown table and writes every run's
 numbers to `benchmarks/results/toy-<timestamp>.json`.
 
 Usage:
     python benchmarks/bench_toy.py                       # 5 losses x 2 datasets x 3 seeds
-    python benchmarks/bench_toy.py --quick               # 1 seed, hinge only, a short run
+    python benchmarks/bench_toy.py --quick               # 1 seed, the recipe's loss, a short run
     python benchmarks/bench_toy.py --datasets ring8 --losses hinge minimax --seeds 0 1
-    python benchmarks/bench_toy.py --ema-decay 0 --batch-size 128   # any recipe field
+    python benchmarks/bench_toy.py --ema 0 --batch-size 128   # any `kgan train` flag
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -30,6 +29,7 @@ import keras  # noqa: E402
 
 import kgan  # noqa: E402
 import kgan.data  # noqa: E402
+from kgan import cli  # noqa: E402
 from kgan.config import RunConfig  # noqa: E402
 
 LOSSES = ("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares")
@@ -38,50 +38,22 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 EVAL_SAMPLES = 2500
 
 
-def _setting(default, help: str):
-    return dataclasses.field(default=default, metadata={"help": help})
+def recipe(dataset: str, train_flags: list[str], steps: int | None = None) -> RunConfig:
+    """The `dataset` preset with `train_flags` (any `kgan train` flags) applied, as one epoch
+    of `steps` steps (default: all the preset's epochs), so the learning rate decays alike."""
+    args = cli.build_parser().parse_args(["train", "--preset", dataset, *train_flags])
+    config = cli.resolve_train_config(args)
+    total = steps or config.epochs * config.steps_per_epoch
+    return config.replace(epochs=1, steps_per_epoch=total)
 
 
-@dataclasses.dataclass
-class Recipe:
-    """The recommended settings for the toy mixtures; every field is also a CLI flag."""
-
-    loss: str = _setting("nonsaturating", "the recipe's loss (the table runs every loss)")
-    regularizer: str = _setting("r1", "discriminator regulariser name, or none")
-    regularizer_weight: float = _setting(0.1, "its weight")
-    regularizer_every: int = _setting(1, "lazy regularisation: every N discriminator steps")
-    wasserstein_regularizer: str = _setting("gradient_penalty", "regulariser used with wasserstein")
-    wasserstein_regularizer_weight: float = _setting(0.1, "its weight")
-    units: int = _setting(128, "mlp width (both networks)")
-    depth: int = _setting(3, "mlp hidden layers (both networks)")
-    latent_dim: int = _setting(8, "size of z")
-    d_lr: float = _setting(1e-3, "discriminator Adam learning rate")
-    g_lr: float = _setting(1e-3, "generator Adam learning rate")
-    beta_1: float = _setting(0.5, "Adam beta_1 (both)")
-    beta_2: float = _setting(0.99, "Adam beta_2 (both)")
-    decay_fraction: float = _setting(0.5, "final share of the steps over which both lrs fall to 0")
-    batch_size: int = _setting(256, "batch size")
-    steps: int = _setting(12000, "generator steps")
-    n_critic: int = _setting(1, "discriminator steps per generator step")
-    ema_decay: float = _setting(0.999, "generator weight EMA used for sampling; 0 disables it")
-    steps_per_execution: int = _setting(50, "train steps per tf.function call")
-    jit_compile: bool = _setting(True, "XLA-compile the train step (faster for these tiny nets)")
-
-    def run_config(self, dataset: str, loss: str, seed: int) -> RunConfig:
-        """This recipe with `loss` as a `kgan train` configuration (one epoch of `steps`)."""
-        name, weight = self.regularizer, self.regularizer_weight
-        if loss == "wasserstein":
-            name, weight = self.wasserstein_regularizer, self.wasserstein_regularizer_weight
-        return RunConfig(
-            dataset=dataset, arch="mlp", arch_kwargs={"units": self.units, "depth": self.depth},
-            latent_dim=self.latent_dim, loss=loss,
-            regularizer=None if name == "none" else name, regularizer_weight=weight,
-            regularizer_every=self.regularizer_every, n_critic=self.n_critic,
-            g_lr=self.g_lr, d_lr=self.d_lr, beta_1=self.beta_1, beta_2=self.beta_2,
-            lr_decay=self.decay_fraction, ema=self.ema_decay or None,
-            batch_size=self.batch_size, epochs=1, steps_per_epoch=self.steps,
-            steps_per_execution=self.steps_per_execution, jit_compile=self.jit_compile, seed=seed,
-        )
+def run_config(config: RunConfig, loss: str, seed: int, wasserstein: tuple) -> RunConfig:
+    """`config` with `loss` and `seed`; Wasserstein gets its own (regulariser, weight)."""
+    changes = {"loss": loss, "seed": seed}
+    if loss == "wasserstein":
+        name, weight = wasserstein
+        changes.update(regularizer=None if name == "none" else name, regularizer_weight=weight)
+    return config.replace(**changes)
 
 
 def toy_dataset(name: str, batch_size: int, seed: int):
@@ -89,14 +61,15 @@ def toy_dataset(name: str, batch_size: int, seed: int):
     return kgan.data.load(name, batch_size=batch_size, seed=seed).repeat()
 
 
-def train_and_evaluate(dataset: str, loss: str, seed: int, recipe: Recipe) -> dict:
-    """Trains one GAN on `dataset` with `loss` and returns its scores and wall time."""
+def train_and_evaluate(config: RunConfig) -> dict:
+    """Trains one GAN of `config` (one epoch) and returns its scores and wall time."""
+    dataset, loss, seed, steps = config.dataset, config.loss, config.seed, config.steps_per_epoch
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
-    gan = recipe.run_config(dataset, loss, seed).build_gan((2,), steps_per_epoch=recipe.steps)
+    gan = config.build_gan((2,), steps_per_epoch=steps)
     history = gan.fit(
-        toy_dataset(dataset, recipe.batch_size, seed),
-        steps_per_epoch=recipe.steps,
+        toy_dataset(dataset, config.batch_size, seed),
+        steps_per_epoch=steps,
         epochs=1,
         verbose=0,
     )
@@ -146,44 +119,44 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return text.lower() in ("true", "1", "yes")
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
+    """The benchmark's own flags, and the rest: `kgan train` flags changing the recipe."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], allow_abbrev=False,  # --seed is not --seeds
+        epilog="Any other flag is a `kgan train` flag applied to the recipe (the dataset's "
+        "preset), e.g. --regularizer-weight 1.0, --ema 0, --batch-size 128, --arch-arg units=64.",
+    )
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=LOSSES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=None,
+                        help="generator steps (default: the preset's, 12000)")
+    parser.add_argument("--wasserstein-regularizer", default="gradient_penalty",
+                        help="regulariser used with wasserstein, or none (default: %(default)s)")
+    parser.add_argument("--wasserstein-regularizer-weight", type=float, default=0.1,
+                        help="its weight (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: seed 0, the recipe's loss, a tenth of the steps")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="JSON file to write (default: benchmarks/results/toy-<time>.json)")
-    recipe = parser.add_argument_group("recipe (defaults: the recommended settings)")
-    for field in dataclasses.fields(Recipe):
-        kind = _boolean if isinstance(field.default, bool) else type(field.default)
-        recipe.add_argument(
-            f"--{field.name.replace('_', '-')}", type=kind, default=field.default,
-            dest=field.name, help=f"{field.metadata['help']} (default: {field.default})",
-        )
-    return parser.parse_args(argv)
+    return parser.parse_known_args(argv)
 
 
 def main(argv=None) -> list[dict]:
-    args = parse_args(argv)
-    recipe = Recipe(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe)})
+    args, train_flags = parse_args(argv)
+    recipes = {dataset: recipe(dataset, train_flags, args.steps) for dataset in args.datasets}
+    wasserstein = (args.wasserstein_regularizer, args.wasserstein_regularizer_weight)
     losses, seeds = args.losses, args.seeds
     if args.quick:
-        losses, seeds = [recipe.loss], [0]
-        recipe = dataclasses.replace(recipe, steps=max(recipe.steps // 10, 1))
+        losses, seeds = [recipes[args.datasets[0]].loss], [0]
+        recipes = {dataset: config.replace(steps_per_epoch=max(config.steps_per_epoch // 10, 1))
+                   for dataset, config in recipes.items()}
     runs = []
     total = time.perf_counter()
-    for dataset in args.datasets:
+    for dataset, config in recipes.items():
         for loss in losses:
             for seed in seeds:
-                run = train_and_evaluate(dataset, loss, seed, recipe)
+                run = train_and_evaluate(run_config(config, loss, seed, wasserstein))
                 runs.append(run)
                 print(
                     f"{dataset:7s} {loss:14s} seed {seed}: {run['modes']}/{run['num_modes']} modes, "
@@ -200,7 +173,8 @@ def main(argv=None) -> list[dict]:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "command": " ".join(["python", "benchmarks/bench_toy.py", *(argv or sys.argv[1:])]),
-        "recipe": dataclasses.asdict(recipe),
+        "recipes": {dataset: config.to_dict() for dataset, config in recipes.items()},
+        "wasserstein_regularizer": list(wasserstein),
         "total_seconds": total,
         "summary": rows,
         "runs": runs,

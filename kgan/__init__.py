@@ -18,8 +18,8 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "architectures", "callbacks", "data", "evaluation", "export", "features", "losses",
-    "metrics", "presets", "regularizers", "runs", "toy", "training",
+    "architectures", "callbacks", "data", "evaluation", "export", "features", "health",
+    "losses", "metrics", "presets", "regularizers", "runs", "toy", "training",
 )
 _FROM_GAN = ("GAN", "sample_latents")
 

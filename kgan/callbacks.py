@@ -4,43 +4,35 @@ Each callback does one thing; `run_callbacks` returns them in the order they mus
 end of an epoch: stop on non-finite losses, history, sample grid, checkpoint, model card,
 health monitor. The metric callback (`EvaluateEvery`) goes before them and adds its values to
 the epoch's `logs`, so the history, the progress bar and `TensorBoardWriter` show them; it
-records them in the run's `metrics.jsonl` and model card too.
+records them in the run's `metrics.jsonl` and model card too. `HealthMonitor` acts on the
+pure checks of `kgan.health`.
 
 Example:
     >>> run = kgan.runs.new_run("saved_models", "ring8-test")
-    >>> gan.fit(dataset, epochs=5, callbacks=run_callbacks(run, SampleGrid(run, num=64)))
+    >>> gan.fit(dataset, epochs=5, callbacks=[*run_callbacks(run, SampleGrid(run, num=64))])
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
 import time
 
 import keras
 import numpy as np
 
+from kgan import health
 from kgan import images as images_lib
 from kgan import runs as runs_lib
 from kgan.errors import KganError
+from kgan.health import HEALTH_ACTIONS, MIN_CLASS_SPREAD
 
 #: Seed of the fixed latent grid shown after every epoch.
 GRID_SEED = 0
 
 
 def _finite(logs) -> bool:
-    return not _non_finite_keys(logs)
-
-
-def _non_finite_keys(logs) -> list[str]:
-    bad = []
-    for key, value in (logs or {}).items():
-        try:
-            if not math.isfinite(float(value)):
-                bad.append(key)
-        except (TypeError, ValueError):
-            continue
-    return bad
+    return not health.non_finite_keys(logs)
 
 
 def _step(model) -> int:
@@ -119,7 +111,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.reason is not None:
             return
-        bad = _non_finite_keys(logs)
+        bad = health.non_finite_keys(logs)
         if bad:
             values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
             self._stop(
@@ -209,14 +201,14 @@ class SampleGrid(keras.callbacks.Callback):
         self.reference = reference
 
     def picture(self, gan) -> np.ndarray:
-        """The grid of `gan` as a `(H, W, C)` uint8 picture."""
-        labels = None
-        if gan.num_classes and self.cols:
-            labels = (np.arange(self.num) % self.cols).astype(np.int32)
-        samples = gan.generate(self.num, seed=self.seed, labels=labels)
+        """The grid of `gan` as a `(H, W, C)` uint8 picture: `kgan sample --num N --seed S
+        --cols C` of the saved generator draws the same one."""
+        from kgan import sampling
+
         if len(gan.data_shape) == 3:
-            return images_lib.grid(images_lib.to_uint8(samples), cols=self.cols)
-        return images_lib.scatter(samples, self.reference)
+            cols = self.cols or sampling.grid_columns(self.num, gan.num_classes)
+            return images_lib.grid(sampling.draw(gan, self.num, self.seed, uint8=True), cols=cols)
+        return images_lib.scatter(sampling.draw(gan, self.num, self.seed), self.reference)
 
     def write(self, gan, epoch: int) -> None:
         """Writes the grid of `gan` for `epoch` (0: before training)."""
@@ -419,41 +411,6 @@ class TensorBoardWriter(keras.callbacks.Callback):
             self._writer = None
 
 
-HEALTH_ACTIONS = ("warn", "stop", "rollback")
-#: `class_collapse` fires below this within-class spread ratio (see HealthMonitor). Measured
-#: on digits pixels, 32 samples per class of the raw generator against the first 1,000
-#: training images: real held-out images score 0.75-1.0 (lowest class over 200 draws); the
-#: digits preset (3 seeds, 20-60 epochs, healthy) never went below 0.30 in any class at any
-#: epoch (0.30-0.31 at epochs 1 and 12), while 0.5 would have warned at epochs 6-34 of every
-#: seed; a generator replaying one training image per class with N(0, 0.05) pixel noise scores
-#: at most 0.17 and one that ignores z within a class about 0. Hence 0.2 (1.5x below healthy).
-MIN_CLASS_SPREAD = 0.2
-
-
-def _class_spreads(x: np.ndarray, labels, min_rows: int = 8) -> dict[int, float]:
-    """The spread of the rows of each class with at least `min_rows` of them (fewer give
-    no estimate worth a warning)."""
-    from kgan import metrics
-
-    labels = np.asarray(labels).reshape(-1)
-    if len(labels) != len(x):
-        raise ValueError(f"reference_labels has {len(labels)} entries for {len(x)} rows")
-    classes, counts = np.unique(labels, return_counts=True)
-    return {
-        int(c): metrics.spread(x[labels == c]) for c, n in zip(classes, counts) if n >= min_rows
-    }
-
-
-def _diversity(x: np.ndarray) -> dict[str, float]:
-    """Spread (mean per-feature standard deviation) and median nearest-neighbour distance."""
-    from kgan import metrics
-
-    return {
-        "spread": float(np.mean(np.std(x, axis=0))),
-        "neighbour": float(np.median(metrics.knn_radii(x, 1))),
-    }
-
-
 class HealthMonitor(keras.callbacks.Callback):
     """Watches every epoch for known failure patterns; warns, and stops or rolls back on request.
 
@@ -538,10 +495,10 @@ class HealthMonitor(keras.callbacks.Callback):
         if reference is not None:
             reference = np.asarray(reference, np.float64).reshape(len(reference), -1)
             self.reference = reference[: self.num]
-            self.real_diversity = _diversity(self.reference)
+            self.real_diversity = health.diversity(self.reference)
         self.real_class_spreads: dict[int, float] = {}
         if reference is not None and reference_labels is not None:
-            self.real_class_spreads = _class_spreads(reference, reference_labels)
+            self.real_class_spreads = health.class_spreads(reference, reference_labels)
         self.reason: str | None = None
         self.rolled_back_to: int | None = None
         self._active: set[str] = set()
@@ -557,121 +514,65 @@ class HealthMonitor(keras.callbacks.Callback):
     def check(self, gan, logs, epoch: int) -> dict[str, str]:
         """The patterns that hold after `epoch` (1-based), as {kind: message}."""
         logs = logs or {}
-        bad = _non_finite_keys(logs)
-        if bad:
-            values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
-            return {
-                "non_finite": f"non-finite values ({values}): training diverged; lower the "
-                "learning rates, add a regulariser (r1) or use another loss"
-            }
-        bad = poisoned(gan) if hasattr(gan, "g_optimizer") else []
-        if bad:
-            return {
-                "non_finite": f"non-finite weights ({bad[0]}): training diverged; lower the "
-                "learning rates, add a regulariser (r1) or use another loss"
-            }
-        found = {}
-        gap = float(logs.get("d_real", 0.0)) - float(logs.get("d_fake", 0.0))
-        if gap > self.max_gap:
-            found["d_overpowering"] = (
-                f"D(real) - D(fake) = {gap:.1f} logits: the discriminator wins and the generator "
-                "gets little signal; lower d_lr, or add a regulariser (r1)"
-            )
-        divergence = self._divergence(gan, logs)
-        if divergence:
-            found["divergence"] = divergence
+        message = health.non_finite_logs(logs)
+        if message is None and hasattr(gan, "g_optimizer"):
+            message = health.non_finite_weights(poisoned(gan))
+        if message:
+            return {"non_finite": message}
+        found = {
+            "d_overpowering": health.d_overpowering(logs, self.max_gap),
+            "divergence": self._divergence(gan, logs),
+        }
         if self.reference is not None:
-            collapse = self._collapse(gan, epoch)
-            if collapse:
-                found["mode_collapse"] = collapse
+            found["mode_collapse"] = self._collapse(gan, epoch)
         if self.real_class_spreads and _num_classes(gan):
-            collapse = self._class_collapse(gan, epoch)
-            if collapse:
-                found["class_collapse"] = collapse
-        return found
+            found["class_collapse"] = self._class_collapse(gan, epoch)
+        return {kind: message for kind, message in found.items() if message}
 
     def _divergence(self, gan, logs) -> str | None:
         if "d_loss" not in logs or "g_loss" not in logs:
             return None
         self._losses.append((float(logs["d_loss"]), float(logs["g_loss"])))
         if getattr(getattr(gan, "gan_loss", None), "name", None) == "wasserstein":
-            return None
-        recent = self._losses[-self.patience :]
-        if len(recent) < self.patience or self.patience < 2:
-            return None
-        d_low = all(d < self.d_loss_floor for d, _ in recent)
-        g_climbs = all(b[1] > a[1] for a, b in zip(recent, recent[1:]))
-        if not (d_low and g_climbs):
-            return None
-        return (
-            f"for {self.patience} epochs the discriminator loss stayed below "
-            f"{self.d_loss_floor:g} (now {recent[-1][0]:.3g}) while the generator loss climbed "
-            f"from {recent[0][1]:.3g} to {recent[-1][1]:.3g}: training diverged; lower d_lr, "
-            "add a regulariser (r1) or use the hinge or nonsaturating loss"
-        )
+            return None  # an unbounded loss: a low critic loss is no sign of divergence
+        return health.divergence(self._losses, self.patience, self.d_loss_floor)
+
+    def _fake(self, gan, num: int, labels=None) -> np.ndarray:
+        """The raw generator's samples on fixed latents, as rows of the reference space."""
+        samples = gan.generate(num, seed=GRID_SEED + 1, labels=labels, use_ema=False)
+        fake = self.embed(samples) if self.embed is not None else samples
+        return np.asarray(fake, np.float64).reshape(len(fake), -1)
 
     def diversity(self, gan) -> dict[str, float]:
         """The raw generator's `spread` and `neighbour` distance relative to as many real
         examples (1: as diverse as the real data)."""
-        samples = gan.generate(len(self.reference), seed=GRID_SEED + 1, use_ema=False)
-        fake = self.embed(samples) if self.embed is not None else samples
-        fake = np.asarray(fake, np.float64).reshape(len(fake), -1)
-        if not np.all(np.isfinite(fake)):
-            return {"spread": 0.0, "neighbour": 0.0}
-        found = _diversity(fake)
-        return {k: found[k] / max(self.real_diversity[k], 1e-12) for k in found}
+        return health.relative_diversity(self._fake(gan, len(self.reference)),
+                                         self.real_diversity)
 
     def _collapse(self, gan, epoch: int) -> str | None:
-        found = self.diversity(gan)
-        low_spread = found["spread"] < self.min_spread
-        low_neighbour = found["neighbour"] < self.min_neighbour
-        low = low_spread or low_neighbour
-        self._varied = self._varied or not low
-        if not low or not (self._varied or epoch >= self.warmup):
+        message = health.mode_collapse(self.diversity(gan), self.min_spread, self.min_neighbour)
+        self._varied = self._varied or message is None
+        if message is None or not (self._varied or epoch >= self.warmup):
             return None
-        if low_spread:
-            what = f"generated samples vary {found['spread']:.0%} as much as the real data"
-        else:
-            what = (
-                f"generated samples lie {found['neighbour']:.0%} as far from their nearest "
-                "neighbour as real examples do (many are near-duplicates)"
-            )
-        return f"{what}: mode collapse; try another loss, a regulariser (r1) or a lower lr"
+        return message
 
     def class_diversity(self, gan) -> dict[int, float]:
         """Each class's spread of the raw generator's samples relative to the real rows of that
         class (1: as varied), from `class_num` samples per class on fixed latents."""
-        from kgan import metrics
         from kgan.gan import default_labels
 
         labels = default_labels(self.class_num * gan.num_classes, gan.num_classes)
-        samples = gan.generate(len(labels), seed=GRID_SEED + 1, labels=labels, use_ema=False)
-        fake = self.embed(samples) if self.embed is not None else samples
-        fake = np.asarray(fake, np.float64).reshape(len(fake), -1)
-        found = {}
-        for c, real in self.real_class_spreads.items():
-            rows = fake[labels == c]
-            if len(rows) >= 2:
-                ok = np.all(np.isfinite(rows))
-                found[c] = metrics.spread(rows) / max(real, 1e-12) if ok else 0.0
-        return found
+        fake = self._fake(gan, len(labels), labels=labels)
+        return health.class_spread_ratios(fake, labels, self.real_class_spreads)
 
     def _class_collapse(self, gan, epoch: int) -> str | None:
-        found = self.class_diversity(gan)
-        low = {c: r for c, r in found.items() if r < self.min_class_spread}
+        ratios = self.class_diversity(gan)
+        low = health.collapsed_classes(ratios, self.min_class_spread)
         self._classes_varied = self._classes_varied or not low
         if not low or not (self._classes_varied or epoch >= self.warmup):
             return None
-        worst = min(low, key=low.get)
-        others = sorted(set(low) - {worst})
-        self.collapsed_classes = [worst, *others]
-        also = f" (classes {', '.join(map(str, others))} too)" if others else ""
-        return (
-            f"class {worst}: generated samples vary {low[worst]:.0%} as much as real ones of "
-            f"that class{also}: the generator ignores its latent within a class; try spectral "
-            "normalisation in the discriminator (--arch-arg spectral_norm=true), a regulariser "
-            "(r1) or a lower g_lr"
-        )
+        self.collapsed_classes = low
+        return health.class_collapse(ratios, low)
 
     # -- acting on them
 
@@ -737,28 +638,55 @@ class HealthMonitor(keras.callbacks.Callback):
         self.rolled_back_to = epoch
 
 
+@dataclasses.dataclass(frozen=True)
+class RunCallbacks:
+    """The callbacks that record a run, by name; iterating gives them in the order they must
+    run: stopper, history, grid, checkpoint, card, monitor.
+
+    Example:
+        >>> recorders = run_callbacks(run, grid)
+        >>> gan.fit(data, callbacks=[recorders.stopper, my_metric, *recorders.writers,
+        ...                          recorders.monitor])
+    """
+
+    stopper: StopOnNonFinite
+    history: HistoryWriter
+    grid: SampleGrid
+    checkpoint: Checkpoint
+    card: ModelCard
+    monitor: HealthMonitor
+
+    @property
+    def writers(self) -> list[keras.callbacks.Callback]:
+        """The ones that write the epoch into the run folder: history, grid, checkpoint, card."""
+        return [self.history, self.grid, self.checkpoint, self.card]
+
+    def __iter__(self):
+        return iter([self.stopper, *self.writers, self.monitor])
+
+
 def run_callbacks(
     run: runs_lib.Run,
     grid: SampleGrid,
     time_offset: float = 0.0,
     monitor: HealthMonitor | None = None,
-) -> list[keras.callbacks.Callback]:
-    """The callbacks that record a run, in order: [StopOnNonFinite, HistoryWriter, SampleGrid,
-    Checkpoint, ModelCard, HealthMonitor] (`monitor`, default one watching the losses only)."""
-    return [
-        StopOnNonFinite(),
-        HistoryWriter(run, time_offset),
-        grid,
-        Checkpoint(run),
-        ModelCard(run),
-        monitor if monitor is not None else HealthMonitor(run),
-    ]
+) -> RunCallbacks:
+    """The callbacks that record a run (`monitor`: default one watching the losses only)."""
+    return RunCallbacks(
+        stopper=StopOnNonFinite(),
+        history=HistoryWriter(run, time_offset),
+        grid=grid,
+        checkpoint=Checkpoint(run),
+        card=ModelCard(run),
+        monitor=monitor if monitor is not None else HealthMonitor(run),
+    )
 
 
 __all__ = [
     "Checkpoint",
     "PoisonedModel",
     "EvaluateEvery",
+    "RunCallbacks",
     "HEALTH_ACTIONS",
     "HealthMonitor",
     "HistoryWriter",

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from kgan.errors import KganError
@@ -230,14 +231,17 @@ def _parse_arch_args(pairs) -> dict:
     return kwargs
 
 
-#: `kgan train` flags that set a RunConfig field of the same name.
-_TRAIN_FIELDS = (
-    "dataset", "split", "image_size", "channels", "conditional", "data_dir", "arch",
-    "latent_dim", "loss", "regularizer", "regularizer_weight", "regularizer_every", "n_critic",
-    "g_lr", "d_lr", "beta_1", "beta_2", "lr_decay", "ema", "batch_size", "epochs",
-    "steps_per_epoch", "steps_per_execution", "jit_compile", "deterministic", "seed",
-    "grid_size", "eval_every", "eval_num", "on_warning", "tensorboard",
-)
+def _config_fields() -> list:
+    """The RunConfig fields `kgan train` sets by a flag of their own (all but arch_kwargs,
+    which --arch-arg fills)."""
+    from kgan.config import RunConfig
+
+    return [f for f in dataclasses.fields(RunConfig) if "section" in f.metadata]
+
+
+def _flag(field) -> str:
+    """The `kgan train` flag of RunConfig `field` (e.g. --batch-size, --beta1)."""
+    return field.metadata.get("flag", f"--{field.name.replace('_', '-')}")
 
 
 def resolve_train_config(args: argparse.Namespace):
@@ -246,7 +250,8 @@ def resolve_train_config(args: argparse.Namespace):
     from kgan.config import RunConfig
 
     config = presets.get(args.preset) if args.preset else RunConfig()
-    changes = {f: getattr(args, f) for f in _TRAIN_FIELDS if getattr(args, f) is not None}
+    changes = {f.name: getattr(args, f.name) for f in _config_fields()
+               if getattr(args, f.name) is not None}
     if args.lr is not None:
         changes.setdefault("g_lr", args.lr)
         changes.setdefault("d_lr", args.lr)
@@ -267,8 +272,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     root = _runs_dir(args)
     _check_runs_dir(root)
     if args.resume:
-        given = [f"--{f.replace('_', '-')}" for f in _TRAIN_FIELDS
-                 if f != "epochs" and getattr(args, f) is not None]
+        given = [_flag(f) for f in _config_fields()
+                 if f.name != "epochs" and getattr(args, f.name) is not None]
         given += ["--preset"] * bool(args.preset) + ["--name"] * bool(args.name)
         given += ["--lr"] * (args.lr is not None) + ["--arch-arg"] * bool(args.arch_arg)
         given += ["--overwrite"] * args.overwrite
@@ -279,9 +284,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
         run = runs.open_run(root, args.resume)
         if args.dry_run:
-            from kgan.config import RunConfig
-
-            config = RunConfig.from_dict(run.config()["run"])
+            config = run.run_config()
             if args.epochs is not None:
                 config = config.replace(epochs=args.epochs)
             last = run.latest_checkpoint()
@@ -323,9 +326,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     meta = run.metadata()
     samples = run.samples()
+    took = runs.duration(meta.get("training_time_s"))
     print(
         f"\nrun {run.name!r} complete: {meta.get('epochs_done')} epochs, "
-        f"{meta.get('steps_done')} steps in {_duration(meta.get('training_time_s'))} -> {run.path}"
+        f"{meta.get('steps_done')} steps in {took} -> {run.path}"
     )
     if samples:
         print(f"  last sample grid: {samples[-1][1]}")
@@ -335,15 +339,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     for line in _next_lines(run, root):
         print(f"  {line}")
     return 0
-
-
-def _duration(seconds) -> str:
-    if seconds is None:
-        return "?"
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
 # ----------------------------------------------------------------------------- sample, export, list
@@ -374,8 +369,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from kgan import images, runs
-    from kgan.gan import default_labels, sample_latents
+    from kgan import images, runs, sampling
 
     out = Path(args.out or f"{args.name}-samples.png")
     if out.suffix not in (".png", ".npz"):
@@ -388,22 +382,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     meta = run.metadata()
     generator = run.load_generator()
     num_classes = meta.get("num_classes")
-    latent_dim = int(generator.inputs[0].shape[-1])
     if args.label is not None:
         if not num_classes:
             raise KganError(f"run {args.name!r} is unconditional; drop --label")
         if not 0 <= args.label < num_classes:
             raise KganError(f"--label must be in 0..{num_classes - 1}, got {args.label}")
-        labels = np.full(args.num, args.label, np.int32)
-    else:
-        labels = default_labels(args.num, num_classes) if num_classes else None
-    z = np.asarray(sample_latents(args.num, args.seed, latent_dim, args.truncation))
-    chunks = []
-    for start in range(0, args.num, 256):
-        zs = z[start : start + 256]
-        inputs = zs if labels is None else [zs, labels[start : start + 256]]
-        chunks.append(np.asarray(generator(inputs, training=False), np.float32))
-    x = np.concatenate(chunks)
+    labels = sampling.labels_for(args.num, num_classes, args.label)
+    x = sampling.draw(
+        generator, args.num, args.seed, labels=labels, num_classes=num_classes,
+        truncation=args.truncation,
+    )
     is_image = x.ndim == 4
     if out.suffix == ".npz":
         arrays = {"x": images.to_uint8(x) if is_image else x}
@@ -415,8 +403,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         np.savez(buffer, **arrays)
         runs.write_bytes(out, buffer.getvalue())
     else:
-        per_class = num_classes and num_classes <= 16 and args.label is None
-        cols = args.cols or (num_classes if per_class else None)
+        cols = args.cols or sampling.grid_columns(args.num, num_classes, args.label)
         picture = images.grid(images.to_uint8(x), cols=cols) if is_image else images.scatter(x)
         runs.write_bytes(out, images.png_bytes(picture))
     print(f"wrote {args.num} samples of run {run.name!r} (seed {args.seed}) to {out}")
@@ -616,7 +603,56 @@ def _add_runs_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Names:
+    """The valid names of registry module `module` (its `names()`), looked up only when help
+    is printed: importing kgan.losses loads TensorFlow, which `kgan --help` must not."""
+
+    def __init__(self, module: str, extra: tuple[str, ...] = ()):
+        self.module, self.extra = module, extra
+
+    def __str__(self) -> str:
+        import importlib
+
+        from kgan import quiet
+
+        quiet.quiet_tensorflow()  # no TensorFlow log lines in the middle of the help
+        return ", ".join([*importlib.import_module(self.module).names(), *self.extra])
+
+
+def _add_config_flag(group, field) -> None:
+    """Adds the flag of RunConfig `field` to `group`: typed from the field's annotation, None
+    when not given (the preset's value then stays), help and choices from its metadata."""
+    import typing
+
+    from kgan.config import RunConfig
+
+    meta = field.metadata
+    kind = typing.get_type_hints(RunConfig)[field.name]
+    text = meta["help"].replace("%", "%%")
+    if "names" in meta:  # the valid values, looked up when --help is printed
+        text += ": %(names)s"
+    if field.default not in (None, False):
+        text += f" (default: {field.default})"
+    options = {"dest": field.name, "help": text}
+    if kind is bool:
+        options.update(action="store_const", const=True)
+    else:
+        number = next((t for t in (int, float) if t in typing.get_args(kind) or t is kind), None)
+        options.update(type=number, metavar=meta.get("metavar"), choices=meta.get("choices"))
+    if "negation" in meta:  # --conditional / --unconditional
+        group = group.add_mutually_exclusive_group()
+    action = group.add_argument(_flag(field), **options)
+    if "negation" in meta:
+        flag, negation_help = meta["negation"]
+        group.add_argument(flag, action="store_const", const=False, dest=field.name,
+                           help=negation_help)
+    if "names" in meta:  # an optional name (--regularizer) also takes "none"
+        action.names = _Names(meta["names"], ("none",) if field.default is None else ())
+
+
 def _add_train(commands) -> None:
+    from kgan import presets
+
     train = commands.add_parser(
         "train",
         help="train a GAN into a run folder (or resume one)",
@@ -631,7 +667,7 @@ def _add_train(commands) -> None:
     run = train.add_argument_group("run")
     run.add_argument(
         "--preset", metavar="NAME",
-        help="start from a preset: digits, mnist, ring8, grid25",
+        help=f"start from a preset: {', '.join(presets.names())}",
     )
     run.add_argument("--name", help="run name (default: <dataset>-<arch>-<time>)")
     run.add_argument("--resume", metavar="NAME", help="continue run NAME from its last checkpoint")
@@ -652,83 +688,17 @@ def _add_train(commands) -> None:
         help="one line per epoch instead of a progress bar",
     )
     _add_runs_dir(run)
-    data = train.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        help="digits, mnist, ring8, grid25, folder:PATH, a TFDS name, ...",
+    sections = dict.fromkeys(f.metadata["section"] for f in _config_fields())
+    groups = {title: train.add_argument_group(title) for title in sections}
+    groups["optimisation (Adam)"].add_argument(
+        "--lr", type=float, help="learning rate of both networks (sets --g-lr and --d-lr)"
     )
-    data.add_argument("--split", help="split to train on (default: train)")
-    data.add_argument("--image-size", type=int, metavar="N", help="resize images to N x N")
-    data.add_argument("--channels", type=int, choices=(1, 3), help="force 1 or 3 channels")
-    cond = data.add_mutually_exclusive_group()
-    cond.add_argument("--conditional", action="store_const", const=True, dest="conditional",
-                      help="class-conditional GAN on (images, labels)")
-    cond.add_argument("--unconditional", action="store_const", const=False, dest="conditional",
-                      help="ignore the labels")
-    data.add_argument("--data-dir", metavar="DIR", help="TFDS data dir")
-    model = train.add_argument_group("model and objective")
-    model.add_argument("--arch", help="architecture: mlp, dcgan, resnet")
-    model.add_argument("--arch-arg", action="append", metavar="KEY=VALUE",
-                       help="architecture option, repeatable (e.g. width=32, spectral_norm=true; "
-                       "width <= 1024, mlp units <= 16384)")
-    model.add_argument("--latent-dim", type=int, metavar="N", help="size of z (at most 4096)")
-    model.add_argument("--loss", help="minimax, nonsaturating, wasserstein, hinge, least_squares")
-    model.add_argument("--regularizer", help="gradient_penalty, r1, r2 or none")
-    model.add_argument("--regularizer-weight", type=float, metavar="W")
-    model.add_argument("--regularizer-every", type=int, metavar="N", help="apply every N steps")
-    model.add_argument(
-        "--n-critic", type=int, metavar="N",
-        help="discriminator steps per generator step",
-    )
-    opt = train.add_argument_group("optimisation (Adam)")
-    opt.add_argument("--lr", type=float, help="learning rate of both networks")
-    opt.add_argument("--g-lr", type=float, help="generator learning rate")
-    opt.add_argument("--d-lr", type=float, help="discriminator learning rate")
-    opt.add_argument("--beta1", type=float, dest="beta_1")
-    opt.add_argument("--beta2", type=float, dest="beta_2")
-    opt.add_argument("--lr-decay", type=float, metavar="FRACTION",
-                     help="decay both rates linearly to 0 over this final share of training")
-    opt.add_argument(
-        "--ema", type=float, metavar="DECAY",
-        help="generator EMA decay (0 turns it off)",
-    )
-    sched = train.add_argument_group("schedule")
-    sched.add_argument("--epochs", type=int, help="epochs in total (with --resume: extend to this)")
-    sched.add_argument("--batch-size", type=int)
-    sched.add_argument("--steps-per-epoch", type=int, help="default: one pass over the data")
-    sched.add_argument("--steps-per-execution", type=int, metavar="N")
-    sched.add_argument(
-        "--jit-compile", action="store_const", const=True,
-        help="XLA-compile the train step (off by default; see benchmarks/README.md)",
-    )
-    sched.add_argument(
-        "--deterministic", action="store_const", const=True,
-        help="run TensorFlow's ops deterministically, so a resumed run matches an "
-        "uninterrupted one bit for bit (slower)",
-    )
-    sched.add_argument("--seed", type=int)
-    sched.add_argument("--grid-size", type=int, metavar="N",
-                       help="sample grid of N x N per epoch (N <= 32)")
-    watch = train.add_argument_group("monitoring")
-    watch.add_argument(
-        "--eval-every", type=int, metavar="N",
-        help="FID, KID, precision/recall, density/coverage (toy data: mode coverage) of the "
-        "EMA generator every N epochs and after the last; 0 turns it off (presets: digits 5, "
-        "mnist 1)",
-    )
-    watch.add_argument(
-        "--eval-num", type=int, metavar="N",
-        help="generated samples per measurement and for the final memorisation audit "
-        "(default 1000)",
-    )
-    watch.add_argument(
-        "--on-warning", choices=("warn", "stop", "rollback"),
-        help="when the health monitor sees divergence or mode collapse: warn (default), stop "
-        "training, or roll back to the last epoch without warnings and stop",
-    )
-    watch.add_argument(
-        "--tensorboard", action="store_const", const=True,
-        help="also write TensorBoard scalars and sample images to RUNS_DIR/NAME/tensorboard/",
+    for field in _config_fields():
+        _add_config_flag(groups[field.metadata["section"]], field)
+    groups["model and objective"].add_argument(
+        "--arch-arg", action="append", metavar="KEY=VALUE",
+        help="architecture option, repeatable (e.g. width=32, spectral_norm=true; width <= 1024, "
+        "mlp units <= 16384)",
     )
     train.set_defaults(func=cmd_train)
 

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -28,6 +29,16 @@ MAX_EXAMPLES_DRAWN = 10**15
 MAX_GRID_SIZE = 32
 
 
+#: What the health monitor may do when training diverges or collapses.
+ON_WARNING = ("warn", "stop", "rollback")
+
+
+def _option(default: Any, section: str, help: str, **cli: Any) -> Any:
+    """A `RunConfig` field with its documentation: `help`, its `section` of `kgan train
+    --help`, plus any of `flag`, `metavar`, `choices`, `names`, `negation` (see `kgan.cli`)."""
+    return field(default=default, metadata={"help": help, "section": section, **cli})
+
+
 def _is_real(value: Any) -> bool:
     """True for an int or float (not a bool), i.e. what a numeric option may hold."""
     import numbers
@@ -37,8 +48,6 @@ def _is_real(value: Any) -> bool:
 
 def _finite_above(value: Any, low: float, *, inclusive: bool) -> bool:
     """True when `value` is a finite real number > `low` (>= when `inclusive`)."""
-    import math
-
     if not _is_real(value) or not math.isfinite(float(value)):
         return False
     return float(value) >= low if inclusive else float(value) > low
@@ -46,84 +55,84 @@ def _finite_above(value: Any, low: float, *, inclusive: bool) -> bool:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """The options of one training run.
+    """The options of one training run: data, models, objective, optimisation (Adam for both
+    networks), schedule and monitoring.
 
-    Data:
-        dataset: a `kgan.data` source (`digits`, `ring8`, `grid25`, `mnist`, `folder:PATH`, ...).
-        split: the dataset split to train on.
-        image_size: resize images to this square size (None keeps the native size).
-        channels: force 1 or 3 channels (None keeps the native channels).
-        conditional: train a class-conditional GAN on (images, labels).
-        data_dir: where TFDS keeps its data (None: TFDS' default).
-    Models:
-        arch: architecture family name; arch_kwargs: its constructor arguments.
-        latent_dim: size of z (at most 4096).
-    Objective:
-        loss: loss pair name; regularizer: discriminator regulariser name or None, with
-        regularizer_weight (finite and >= 0; None: the regulariser's default) and
-        regularizer_every.
-        n_critic: discriminator updates per generator update.
-    Optimisation (Adam for both networks):
-        g_lr, d_lr: learning rates, finite and > 0 (two time-scale when different); beta_1,
-        beta_2.
-        lr_decay: both rates decay linearly to 0 over this final share of training (0: constant).
-        ema: generator weight EMA decay used for samples and exports, or None.
-    Schedule:
-        batch_size, epochs (at most 1,000,000); steps_per_epoch: None means one pass over the
-        data per epoch (at most 1,000,000,000). With steps_per_epoch, epochs x steps_per_epoch
-        x batch_size (the examples drawn) is at most 10**15, which keeps tf.data's int64
-        counters far from overflowing.
-        steps_per_execution: training steps per compiled call (fewer Python round trips; the
-        progress bar and the non-finite check then see every N steps).
-        jit_compile: XLA-compile the train step (see benchmarks/README.md for when it pays).
-        deterministic: run TensorFlow's ops deterministically
-        (tf.config.experimental.enable_op_determinism), so a resumed run matches an
-        uninterrupted one bit for bit; slower.
-        seed: seeds the weights, the data order and all training noise.
-        grid_size: the per-epoch sample grid is grid_size x grid_size, at most 32 (conditional
-        image runs use one column per class instead).
-    Monitoring (see `kgan.evaluation` and `kgan.callbacks`):
-        eval_every: measure the EMA generator every N epochs and after the last — FID, KID,
-        precision/recall and density/coverage in the dataset's feature space, mode coverage
-        for the toy mixtures (0: off); eval_num: generated samples per measurement and for the
-        memorisation audit at the end of training.
-        on_warning: what the health monitor does when training diverges or collapses:
-        "warn", "stop", or "rollback" (to the last epoch without warnings, then stop).
-        tensorboard: also write TensorBoard event files into the run folder.
+    Each field's metadata holds its help text (and, where the flag differs from the field
+    name, its `flag`/`metavar`/`choices`): `kgan train` builds its flags from it, so the
+    options are written down once, here. `names` names the registry module whose `names()`
+    are the valid values; `section` the help group.
     """
 
-    dataset: str = "digits"
-    split: str = "train"
-    image_size: int | None = None
-    channels: int | None = None
-    conditional: bool = False
-    data_dir: str | None = None
-    arch: str = "dcgan"
-    arch_kwargs: dict = field(default_factory=dict)
-    latent_dim: int = 64
-    loss: str = "hinge"
-    regularizer: str | None = None
-    regularizer_weight: float | None = None
-    regularizer_every: int = 1
-    n_critic: int = 1
-    g_lr: float = 2e-4
-    d_lr: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    lr_decay: float = 0.0
-    ema: float | None = 0.999
-    batch_size: int = 64
-    epochs: int = 20
-    steps_per_epoch: int | None = None
-    steps_per_execution: int = 1
-    jit_compile: bool = False
-    deterministic: bool = False
-    seed: int = 0
-    grid_size: int = 8
-    eval_every: int = 0
-    eval_num: int = 1000
-    on_warning: str = "warn"
-    tensorboard: bool = False
+    dataset: str = _option("digits", "data", "digits, mnist, ring8, grid25, folder:PATH, a "
+                           "TFDS name, ...")
+    split: str = _option("train", "data", "the dataset split to train on")
+    image_size: int | None = _option(None, "data", "resize images to N x N (default: native "
+                                     "size)", metavar="N")
+    channels: int | None = _option(None, "data", "force 1 or 3 channels (default: native)",
+                                   choices=(1, 3))
+    conditional: bool = _option(False, "data", "class-conditional GAN on (images, labels)",
+                                negation=("--unconditional", "ignore the labels"))
+    data_dir: str | None = _option(None, "data", "TFDS data dir (default: TFDS' own)",
+                                   metavar="DIR")
+    arch: str = _option("dcgan", "model and objective", "architecture family",
+                        names="kgan.architectures")
+    arch_kwargs: dict = field(default_factory=dict, metadata={
+        "help": "the architecture's constructor arguments (kgan train --arch-arg KEY=VALUE)"})
+    latent_dim: int = _option(64, "model and objective", f"size of z, at most {MAX_LATENT_DIM}",
+                              metavar="N")
+    loss: str = _option("hinge", "model and objective", "loss pair", names="kgan.losses")
+    regularizer: str | None = _option(None, "model and objective",
+                                      "discriminator regulariser",
+                                      names="kgan.regularizers")
+    regularizer_weight: float | None = _option(
+        None, "model and objective", "regulariser weight, finite and >= 0 (default: the "
+        "regulariser's own)", metavar="W")
+    regularizer_every: int = _option(1, "model and objective", "apply the regulariser every N "
+                                     "steps", metavar="N")
+    n_critic: int = _option(1, "model and objective", "discriminator steps per generator step",
+                            metavar="N")
+    g_lr: float = _option(2e-4, "optimisation (Adam)", "generator learning rate (> 0)")
+    d_lr: float = _option(2e-4, "optimisation (Adam)", "discriminator learning rate (> 0)")
+    beta_1: float = _option(0.5, "optimisation (Adam)", "Adam beta_1 of both networks, in [0, 1)",
+                            flag="--beta1")
+    beta_2: float = _option(0.999, "optimisation (Adam)", "Adam beta_2 of both networks, in "
+                            "[0, 1)", flag="--beta2")
+    lr_decay: float = _option(0.0, "optimisation (Adam)", "decay both rates linearly to 0 over "
+                              "this final share of training (0: constant)", metavar="FRACTION")
+    ema: float | None = _option(0.999, "optimisation (Adam)", "generator weight EMA decay used "
+                                "for samples and exports (0 turns it off)", metavar="DECAY")
+    batch_size: int = _option(64, "schedule", "examples per training step")
+    epochs: int = _option(20, "schedule", f"epochs in total, at most {MAX_EPOCHS:,} (with "
+                          "--resume: extend to this)")
+    steps_per_epoch: int | None = _option(
+        None, "schedule", f"at most {MAX_STEPS_PER_EPOCH:,}; epochs x steps x batch size at most "
+        "10**15 (default: one pass over the data)")
+    steps_per_execution: int = _option(
+        1, "schedule", "training steps per compiled call (fewer Python round trips; the progress "
+        "bar and the non-finite check then see every N steps); should divide the steps per "
+        "epoch", metavar="N")
+    jit_compile: bool = _option(False, "schedule", "XLA-compile the train step (see "
+                                "benchmarks/README.md for when it pays)")
+    deterministic: bool = _option(False, "schedule", "run TensorFlow's ops deterministically, so "
+                                  "a resumed run matches an uninterrupted one bit for bit "
+                                  "(slower)")
+    seed: int = _option(0, "schedule", "seeds the weights, the data order and all training noise")
+    grid_size: int = _option(8, "schedule", f"sample grid of N x N per epoch (N <= "
+                             f"{MAX_GRID_SIZE}; conditional image runs: one column per class)",
+                             metavar="N")
+    eval_every: int = _option(
+        0, "monitoring", "FID, KID, precision/recall, density/coverage (toy data: mode "
+        "coverage) of the EMA generator every N epochs and after the last; 0 turns it off",
+        metavar="N")
+    eval_num: int = _option(1000, "monitoring", "generated samples per measurement and for the "
+                            "final memorisation audit, at least 10", metavar="N")
+    on_warning: str = _option(
+        "warn", "monitoring", "when the health monitor sees divergence or mode collapse: warn, "
+        "stop training, or roll back to the last epoch without warnings and stop",
+        choices=ON_WARNING)
+    tensorboard: bool = _option(False, "monitoring", "also write TensorBoard scalars and sample "
+                                "images to RUNS_DIR/NAME/tensorboard/")
 
     def __post_init__(self) -> None:
         problems = []
@@ -164,7 +173,7 @@ class RunConfig:
             problems.append(f"eval_every must be an integer >= 0 (0: off), got {self.eval_every!r}")
         if not isinstance(self.eval_num, int) or self.eval_num < 10:
             problems.append(f"eval_num must be an integer >= 10, got {self.eval_num!r}")
-        if self.on_warning not in ("warn", "stop", "rollback"):
+        if self.on_warning not in ON_WARNING:
             problems.append(
                 f"on_warning must be warn, stop or rollback, got {self.on_warning!r}"
             )
@@ -261,8 +270,6 @@ class RunConfig:
         `steps_per_epoch` sets where a decaying learning rate (`lr_decay`) reaches 0. Call
         `keras.utils.set_random_seed(self.seed)` first for reproducible weights.
         """
-        import math
-
         import keras
 
         from kgan.gan import GAN
@@ -299,10 +306,23 @@ class RunConfig:
             g_optimizer=adam(self.g_lr, 1),
             loss=self.loss,
             regularizers=self.regularizers(),
-            steps_per_execution=math.gcd(int(steps_per_epoch), self.steps_per_execution),
+            steps_per_execution=self._steps_per_execution(int(steps_per_epoch)),
             jit_compile=self.jit_compile,
         )
         return gan
+
+    def _steps_per_execution(self, steps_per_epoch: int) -> int:
+        """`steps_per_execution`, lowered to the largest divisor of the epoch's steps that it
+        shares (an execution never crosses an epoch's end), with a warning when lowered."""
+        steps = math.gcd(steps_per_epoch, self.steps_per_execution)
+        if steps != self.steps_per_execution:
+            print(
+                f"kgan: warning: steps_per_execution {self.steps_per_execution} does not divide "
+                f"the {steps_per_epoch} steps per epoch; using {steps} (pass a divisor of "
+                f"{steps_per_epoch} to --steps-per-execution)",
+                flush=True,
+            )
+        return steps
 
     def check_model(self, gan) -> None:
         """Raises `KganError` when `gan` (e.g. loaded from a checkpoint) was not built from

@@ -308,7 +308,9 @@ class Evaluator:
             return images
         if c is not None and images.shape[-1] != c:
             if c == 1 and images.shape[-1] == 3:
-                images = images @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
+                from kgan.data.transforms import LUMA
+
+                images = images @ np.array(LUMA, np.float32)[:, None]
             elif c == 3 and images.shape[-1] == 1:
                 images = np.repeat(images, 3, axis=-1)
         if h is not None and w is not None and images.shape[1:3] != (h, w):
@@ -776,25 +778,20 @@ def record(run, results: dict[str, dict], *, epoch: int | None, step: int | None
 
 def sample_labels(num: int, num_classes: int | None) -> np.ndarray | None:
     """The classes `generate_chunks` (like `kgan.GAN.generate`) draws `num` samples for:
-    0, 1, ..., K-1 in turn; None for an unconditional generator."""
-    from kgan.gan import default_labels
+    0, 1, ..., K-1 in turn; None for an unconditional generator (`kgan.sampling.labels_for`)."""
+    from kgan import sampling
 
-    return default_labels(num, num_classes) if num_classes else None
+    return sampling.labels_for(num, num_classes)
 
 
 def generate_chunks(generator, num: int, seed: int, num_classes=None, batch_size: int = 256):
-    """`num` samples of a saved sampling generator (`Run.load_generator()`), batch by batch,
-    from the latents of `kgan.GAN.generate(num, seed)`; conditional ones cycle through the
-    classes as there (`sample_labels`)."""
-    from kgan.gan import sample_latents
+    """`num` samples of a saved sampling generator (`Run.load_generator()`), batch by batch:
+    `kgan.sampling.draw_batches`, the path `kgan.GAN.generate(num, seed)` takes."""
+    from kgan import sampling
 
-    latent_dim = int(generator.inputs[0].shape[-1])
-    z = np.asarray(sample_latents(num, seed, latent_dim))
-    labels = sample_labels(num, num_classes)
-    for start in range(0, num, batch_size):
-        zs = z[start : start + batch_size]
-        inputs = zs if labels is None else [zs, labels[start : start + batch_size]]
-        yield np.asarray(generator(inputs, training=False), np.float32)
+    return sampling.draw_batches(
+        generator, num, seed, num_classes=num_classes, batch_size=batch_size
+    )
 
 
 def evaluate(

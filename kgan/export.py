@@ -5,8 +5,9 @@ Two signatures (`keras.export.ExportArchive` endpoints):
 - `serving_default`: `z` float32 `[N, latent]` (+ `label` int32 `[N]` when conditional) ->
   `images` uint8 `[N, H, W, C]` (vector data: `samples` float32 `[N, D]`).
 - `sample`: `num` int32 scalar, `seed` int32 scalar (+ `label` int32 `[num]` when
-  conditional) -> the same output. Latents come from `kgan.gan.sample_latents`, the function
-  `GAN.generate` uses, so `sample(num, seed)` gives the images `generate(num, seed)` gives.
+  conditional) -> the same output. Latents come from `kgan.sampling.sample_latents`, traced
+  into the graph at export time: the one sampling path `GAN.generate` and `kgan sample` take,
+  so `sample(num, seed)` gives the images `generate(num, seed)` gives.
 
 `serving_default` holds no random ops, so it also converts with the TFLite converter
 (`check_tflite`); `sample` draws stateless random numbers, which TFLite does not support.
@@ -37,7 +38,7 @@ import tensorflow as tf
 
 from kgan import runs as runs_lib
 from kgan.errors import KganError
-from kgan.gan import sample_latents
+from kgan.sampling import sample_latents
 
 SIGNATURES = ("serving_default", "sample")
 #: The marker file every kgan export holds, and the format it records.

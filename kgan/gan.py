@@ -17,37 +17,13 @@ import tensorflow as tf
 
 from kgan import losses as losses_lib
 from kgan import regularizers as regularizers_lib
+from kgan import sampling
+from kgan.sampling import default_labels, sample_latents  # public here too: kgan.sample_latents
 
 # Stream ids folded into the noise key, so the draws of one step never share random numbers.
 _G_STREAM = 0
 _D_STREAM = 1
 _REGULARIZER_STREAM = 1000
-
-
-def sample_latents(num, seed, latent_dim: int, truncation=None) -> tf.Tensor:
-    """Standard-normal latents `(num, latent_dim)` that depend only on `(num, seed)`.
-
-    Drawn by inverse-CDF from stateless uniforms, so a `truncation` t gives the same samples
-    pulled inside [-t, t] (the truncation trick) and the same function can live inside an
-    exported SavedModel. `generate`, the export's `sample` signature and the dashboard share it.
-    """
-    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x6B67616E, tf.int64)])
-    u = tf.random.stateless_uniform(
-        tf.stack([tf.cast(num, tf.int32), latent_dim]), seed=key, dtype=tf.float64
-    )
-    if truncation is None:
-        low = tf.constant(1e-12, tf.float64)
-        high = 1.0 - low
-    else:
-        t = tf.abs(tf.cast(truncation, tf.float64))
-        low = tf.math.maximum(0.5 * tf.math.erfc(t / np.sqrt(2.0)), 1e-12)  # Phi(-t)
-        high = 1.0 - low
-    return tf.cast(tf.math.ndtri(low + u * (high - low)), tf.float32)
-
-
-def default_labels(num: int, num_classes: int) -> np.ndarray:
-    """0, 1, ..., K-1, 0, 1, ... — every class equally often in a grid of samples."""
-    return (np.arange(num) % num_classes).astype(np.int32)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -512,30 +488,10 @@ class GAN(keras.Model):
         Conditional models take `labels` (an int or `num` ints); by default classes cycle
         0, 1, ..., K-1 so a grid shows every class.
         """
-        network = self.sampler if use_ema else self.generator
-        z = sample_latents(num, seed, self.latent_dim, truncation)
-        labels = self._labels_for(num, labels)
-        outputs = []
-        for start in range(0, num, batch_size):
-            stop = min(start + batch_size, num)
-            inputs = self._generator_inputs(
-                z[start:stop], None if labels is None else tf.constant(labels[start:stop])
-            )
-            outputs.append(keras.ops.convert_to_numpy(network(inputs, training=False)))
-        if not outputs:
-            return np.zeros((0, *self.data_shape), np.float32)
-        return np.concatenate(outputs).astype(np.float32)
+        return sampling.draw(
+            self, num, seed, labels=labels, truncation=truncation, batch_size=batch_size,
+            use_ema=use_ema,
+        )
 
     def _labels_for(self, num: int, labels) -> np.ndarray | None:
-        if not self.num_classes:
-            if labels is not None:
-                raise ValueError("labels were given but the GAN is unconditional")
-            return None
-        if labels is None:
-            return default_labels(num, self.num_classes)
-        labels = np.broadcast_to(np.asarray(labels, np.int32), (num,)).copy()
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"labels must be in [0, {self.num_classes - 1}], got {sorted(set(labels.tolist()))}"
-            )
-        return labels
+        return sampling.labels_for(num, self.num_classes, labels)

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def constructor_config(obj: Any) -> dict:
+    """`obj`'s constructor arguments, read back from its attributes of the same names: the
+    config `Registry.get` rebuilds it from, so a class's `__init__` signature is its config.
+
+    Example:
+        >>> class Penalty:
+        ...     def __init__(self, weight=1.0, every=1):
+        ...         self.weight, self.every = float(weight), int(every)
+        >>> constructor_config(Penalty(weight=2))
+        {'weight': 2.0, 'every': 1}
+    """
+    parameters = inspect.signature(type(obj).__init__).parameters.values()
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name: getattr(obj, p.name) for p in list(parameters)[1:] if p.kind in named}
 
 
 class Registry(Generic[T]):

@@ -17,7 +17,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from kgan.registry import Registry
+from kgan.registry import Registry, constructor_config
 
 _REGISTRY: Registry["Regularizer"] = Registry("regularizer")
 
@@ -48,7 +48,11 @@ def _input_gradient(critic: Critic, x: tf.Tensor, loss_scale: tf.Tensor | float)
 
 
 class Regularizer:
-    """A weighted per-example penalty on the discriminator, applied every `every` steps."""
+    """A weighted per-example penalty on the discriminator, applied every `every` steps.
+
+    Subclasses keep every constructor argument as an attribute of the same name: that is
+    their `get_config()`, which saved models are rebuilt from.
+    """
 
     name: str
 
@@ -90,14 +94,16 @@ class Regularizer:
         )
 
     def get_config(self) -> dict:
-        return {"weight": self.weight, "every": self.every}
+        """The constructor arguments (kept as attributes of the same names)."""
+        return constructor_config(self)
 
     @classmethod
     def from_config(cls, config: dict) -> "Regularizer":
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(weight={self.weight}, every={self.every})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 @register("gradient_penalty")
@@ -121,9 +127,6 @@ class GradientPenalty(Regularizer):
         grads = _input_gradient(critic, x_hat, loss_scale)
         norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + self.epsilon)
         return tf.square(norm - 1.0)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 @register("r1")

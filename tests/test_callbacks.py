@@ -33,7 +33,7 @@ def test_run_callbacks_record_every_epoch(tmp_path):
     run = runs.new_run(tmp_path, "r")
     gan = tiny_gan()
     grid = callbacks.SampleGrid(run, num=50, reference=kgan.toy.sample("ring8", 20))
-    gan.fit(points(), epochs=2, callbacks=callbacks.run_callbacks(run, grid, time_offset=5.0),
+    gan.fit(points(), epochs=2, callbacks=[*callbacks.run_callbacks(run, grid, time_offset=5.0)],
             verbose=0)
     history = run.history()
     assert [r["epoch"] for r in history] == [1, 2]
@@ -89,8 +89,9 @@ class PoisonAt(keras.callbacks.Callback):
 def fit_with_poison(run, part, epochs=4):
     gan = tiny_gan()
     recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
-    stopper = recorders[0]
-    gan.fit(points(), epochs=epochs, callbacks=[stopper, PoisonAt(1, part), *recorders[1:]],
+    stopper = recorders.stopper
+    gan.fit(points(), epochs=epochs, callbacks=[stopper, PoisonAt(1, part), *recorders.writers,
+                                                recorders.monitor],
             verbose=0)
     return gan, stopper
 
@@ -180,8 +181,8 @@ def test_a_run_at_an_absurd_learning_rate_is_stopped(tmp_path):
     gan = kgan.GAN(generator, discriminator, seed=1)
     gan.compile(keras.optimizers.Adam(1e3), keras.optimizers.Adam(1e3), loss="wasserstein")
     recorders = callbacks.run_callbacks(run, callbacks.SampleGrid(run, num=10))
-    gan.fit(points(256).repeat(), epochs=20, steps_per_epoch=20, callbacks=recorders, verbose=0)
-    stopper = recorders[0]
+    gan.fit(points(256).repeat(), epochs=20, steps_per_epoch=20, callbacks=[*recorders], verbose=0)
+    stopper = recorders.stopper
     assert stopper.reason.startswith("exploding loss at epoch 1, step 2 (d_loss=")
     assert run.checkpoints() == [] and run.samples() == []  # the exploded epoch is not kept
     assert "epochs_done" not in run.metadata()

@@ -136,6 +136,30 @@ def test_images_are_resized_for_the_extractor_and_cached_per_size(tmp_path, cach
     np.testing.assert_array_equal(again.features, reference.features)  # from the cache
 
 
+def test_a_folder_whose_files_change_gets_fresh_statistics(tmp_path, cache):
+    from PIL import Image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+
+    def write(seed: int, count: int) -> None:
+        pixels = np.random.default_rng(seed).integers(0, 256, size=(count, 8, 8), dtype=np.uint8)
+        for i, image in enumerate(pixels):
+            Image.fromarray(image, "L").save(folder / f"{i:02d}.png")
+
+    write(0, 12)
+    first = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
+    reference = first.reference()
+    same = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
+    assert same._cache_key() == first._cache_key()  # unchanged files: the cached statistics
+    write(1, 14)  # other pixels and two more images
+    changed = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
+    assert changed._cache_key() != first._cache_key()
+    fresh = changed.reference()
+    assert (reference.count, fresh.count) == (12, 14) and fresh.path != reference.path
+    assert not np.allclose(fresh.mean, reference.mean)
+
+
 def test_toy_mixtures_get_mode_coverage_in_their_own_coordinates():
     evaluator = evaluation.Evaluator("grid25")
     assert evaluator.feature_space == "raw" and evaluator.extractor is None

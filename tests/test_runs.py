@@ -170,6 +170,30 @@ def test_record_metric_updates_log_and_card(tmp_path):
     assert run.summary()["metrics"] == {"fid": 10.0}
 
 
+def test_record_metric_appends_and_survives_a_torn_last_line(tmp_path):
+    run = make_run(tmp_path)
+    run.record_metric("fid", 12.5, epoch=1)
+    before = run.metrics_path.stat().st_ino, run.metrics_path.read_text()
+    run.record_metric("kid", 0.5, epoch=1)
+    after = run.metrics_path.read_text()
+    assert run.metrics_path.stat().st_ino == before[0]  # appended, not rewritten
+    assert after.startswith(before[1]) and after.count("\n") == 2
+    with open(run.metrics_path, "a") as f:
+        f.write('{"metric": "fid", "val')  # a crash in the middle of a record
+    assert [r["metric"] for r in run.metric_records()] == ["fid", "kid"]
+    run.record_metric("fid", 9.0, epoch=2)
+    assert [(r["metric"], r["value"]) for r in run.metric_records()] == [
+        ("fid", 12.5), ("kid", 0.5), ("fid", 9.0)
+    ]
+    assert run.metrics_path.read_text().splitlines()[2] == '{"metric": "fid", "val'
+
+
+def test_duration_is_written_for_people():
+    assert [runs.duration(s) for s in (42, 119.96, 210, 7200, None, "3", True)] == [
+        "42.0 s", "120.0 s", "3.5 min", "2.0 h", "–", "–", "–"
+    ]
+
+
 def test_default_root_follows_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("KGAN_RUNS_DIR", raising=False)
     assert str(runs.default_root()) == "saved_models"
@@ -282,16 +306,17 @@ def test_two_overwrites_started_together_cannot_share_a_folder(finished, tmp_pat
     child = textwrap.dedent(
         f"""
         import json, pathlib, sys, time
-        from kgan import runs, training
+        from kgan import training
         from kgan.config import RunConfig
+        from kgan.runs import lifecycle
 
-        new_run = runs.new_run
+        new_run = lifecycle.new_run
         def paused_new_run(*args, **kwargs):  # the lock is held, nothing is deleted yet
             pathlib.Path({str(paused)!r}).write_text("x")
             while not pathlib.Path({str(go)!r}).exists():
                 time.sleep(0.05)
             return new_run(*args, **kwargs)
-        runs.new_run = paused_new_run
+        lifecycle.new_run = paused_new_run
         config = RunConfig.from_dict(json.loads(sys.argv[1]))
         training.train(config, {str(tmp_path)!r}, name="x", overwrite=True, export=False,
                        verbose=0)
@@ -599,3 +624,69 @@ def test_linked_samples_and_checkpoints_are_never_listed(tmp_path):
     run.checkpoint_dir.symlink_to(outside, target_is_directory=True)
     (outside / "epoch-0001.keras").write_bytes(b"k")
     assert run.checkpoints() == []
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+from kgan.errors import KganError  # noqa: E402
+
+
+def test_start_checks_everything_before_it_locks_or_writes(tmp_path):
+    seen = []
+    started = runs.start(tmp_path, "r", tiny_config(), check=lambda c, ckpt: seen.append(ckpt) or 7)
+    assert (started.run.name, started.checkpoint, started.checked, started.done) == ("r", None, 7, False)
+    assert seen == [None] and started.run.path.is_dir() and os.listdir(started.run.path) == []
+    assert started.run.trainer(own=True).locked  # held until the run is marked
+    started.run.mark_failed("test over")
+
+    def refuse(config, checkpoint):
+        raise KganError("no such data")
+
+    with pytest.raises(KganError, match="no such data"):
+        runs.start(tmp_path, "r2", tiny_config(), check=refuse)
+    with pytest.raises(KganError, match="valid names"):
+        runs.start(tmp_path, "r3", tiny_config(loss="nope"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.lock", "r"]
+
+
+def test_start_resumes_from_the_resume_point_and_saves_new_epochs(finished, tmp_path):
+    run = copy_run(finished, tmp_path)
+    started = runs.start(tmp_path, "r", None, resume=True, epochs=4)
+    assert started.checkpoint == (2, run.checkpoint_path(2)) and started.config.epochs == 4
+    assert run.run_config() == tiny_config(epochs=4)  # written back to config.json
+    started.run.mark_complete()
+    assert runs.start(tmp_path, "r", None, resume=True).done is False  # 2 of 4 epochs done
+    run.mark_complete()
+
+
+def test_start_does_nothing_for_a_complete_run(finished, tmp_path):
+    copy_run(finished, tmp_path)
+    started = runs.start(tmp_path, "r", None, resume=True, check=pytest.fail)
+    assert started.done and "already complete (2 of 2 epochs)" in started.note
+    runs.lock_run(tmp_path, "r", wait=0).release()  # nothing was locked
+
+
+@pytest.mark.parametrize("raised, status, reason", [
+    (None, "complete", None),
+    (runs.RunFailed("run 'r' failed: exploding loss", "exploding loss"), "failed", "exploding loss"),
+    (KeyboardInterrupt(), "failed", "interrupted by the user; continue it with --resume r"),
+    (OSError("disk\n full"), "failed", "OSError: disk full"),
+])
+def test_recording_marks_the_run_from_how_the_block_ends(tmp_path, raised, status, reason):
+    run = runs.start(tmp_path, "r", tiny_config()).run
+    with contextlib.suppress(type(raised) if raised else ()):
+        with run.recording():
+            assert run.metadata()["status"] == "running"
+            if raised:
+                raise raised
+    assert (run.status, run.reason) == (status, reason)
+    runs.lock_run(tmp_path, "r", wait=0).release()  # freed either way
+
+
+def test_run_config_reads_back_the_run_section(tmp_path):
+    run = runs.new_run(tmp_path, "r")
+    run.write_config({"run": tiny_config().to_dict(), "model": {}})
+    assert run.run_config() == tiny_config()
+    run.write_config({"model": {}})
+    with pytest.raises(runs.RunError, match="no valid 'run' section"):
+        run.run_config()

@@ -17,6 +17,7 @@ import kgan.gan  # noqa: F401  (registers GAN for loading checkpoints here)
 import kgan.schedules  # noqa: F401
 from kgan import runs, training
 from kgan.config import RunConfig
+from kgan.data.stream import epoch_batches
 from kgan.errors import KganError
 
 # A tiny run that still exercises every piece of state: two critic steps, R1, a decaying
@@ -251,8 +252,8 @@ def test_epoch_batches_resume_the_same_data_order():
 
     def batches(first):
         keras.utils.set_random_seed(7)
-        ds = training.epoch_batches(examples, batch_size=3, steps=2, seed=7, first_epoch=first,
-                                    last_epoch=4, buffer=10)
+        ds = epoch_batches(examples, batch_size=3, steps=2, seed=7, first_epoch=first,
+                           last_epoch=4, buffer=10)
         return [b.tolist() for b in ds.as_numpy_iterator()]
 
     full = batches(0)

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import keras
 
-from kgan.registry import Registry
+from kgan.registry import Registry, constructor_config
 
 REGISTRY: Registry["Architecture"] = Registry("architecture")
 
@@ -78,7 +78,8 @@ class Architecture:
         )
 
     def get_config(self) -> dict:
-        raise NotImplementedError
+        """The constructor arguments (kept as attributes of the same names)."""
+        return constructor_config(self)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

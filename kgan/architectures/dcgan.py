@@ -129,12 +129,3 @@ class DCGAN(Architecture):
             h = keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(h)
         h = keras.layers.Flatten(name="flatten")(h)
         return keras.Model(inputs, logit_head(h, label, num_classes, sn), name="discriminator")
-
-    def get_config(self) -> dict:
-        return {
-            "width": self.width,
-            "spectral_norm": self.spectral_norm,
-            "generator_batch_norm": self.generator_batch_norm,
-            "discriminator_batch_norm": self.discriminator_batch_norm,
-            "upsampling": self.upsampling,
-        }

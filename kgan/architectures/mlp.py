@@ -67,11 +67,3 @@ class MLP(Architecture):
             h = sn(keras.layers.Dense(self.units, name=f"dense_{i}"))(h)
             h = keras.layers.LeakyReLU(0.2)(h)
         return keras.Model(inputs, logit_head(h, label, num_classes, sn), name="discriminator")
-
-    def get_config(self) -> dict:
-        return {
-            "units": self.units,
-            "depth": self.depth,
-            "spectral_norm": self.spectral_norm,
-            "output_activation": self.output_activation,
-        }

@@ -81,7 +81,3 @@ class ResNet(Architecture):
         h = keras.layers.GlobalAveragePooling2D(name="pool")(h)
         h = keras.layers.Rescaling(float(positions), name="sum_pool")(h)
         return keras.Model(inputs, logit_head(h, label, num_classes, sn), name="discriminator")
-
-    def get_config(self) -> dict:
-        return {"width": self.width, "spectral_norm": self.spectral_norm}
-

@@ -39,7 +39,7 @@ def render(root: Path, known: list[str], chosen: tuple) -> None:
     cols = st.columns([1, 1, 2])
     num = cols[0].slider("Samples per run", 1, 64, 16, key="compare_num")
     seed = cols[1].number_input("Seed", 0, 2**31 - 1, 0, key="compare_seed")
-    truncation = run_view._truncation(cols[2], "compare")
+    truncation = run_view.truncation_control(cols[2], "compare")
     running = any(run.status == "running" for run in runs)
     body = st.fragment(run_every=run_view.REFRESH_SECONDS)(_body) if running else _body
     body(root, runs, int(num), int(seed), truncation)

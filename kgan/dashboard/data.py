@@ -320,8 +320,7 @@ def draw(
     model = sampler(root, name, version)
     info = model.info
     start = time.perf_counter()
-    z = sampling.latents(num, seed, info.latent_dim, truncation)
-    samples = model(z, sampling.labels_for(info, num, label))
+    samples = sampling.draw(model, num, seed, truncation, label)
     png = images.png_bytes(sampling.picture(samples, info, cols))
     return Drawn(png, samples, time.perf_counter() - start)
 

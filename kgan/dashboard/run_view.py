@@ -151,7 +151,7 @@ def _headline(meta: dict, history, metric_names) -> None:
     cells = [
         ("Epochs", f"{meta.get('epochs_done') or 0} / {meta.get('epochs') or '?'}"),
         ("Steps", f"{meta.get('steps_done') or 0:,}"),
-        ("Training time", _duration(meta.get("training_time_s"))),
+        ("Training time", runs_lib.duration(meta.get("training_time_s"))),
     ]
     if not history.empty:
         last = history.iloc[-1]
@@ -214,17 +214,6 @@ def _quality_cells(card: dict) -> tuple[list[tuple[str, str]], data.FidFloor | N
         cells.append(("FID / floor", "–" if floor.ratio is None else f"{floor.ratio:.2f}x"))
     cells += [(n, f"{v:.3g}") for n in QUALITY[1:] if (v := _latest(card.get(n))) is not None]
     return cells, floor
-
-
-def _duration(seconds) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "–"
-    seconds = float(seconds)
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def timeline(run: runs_lib.Run, meta: dict) -> None:
@@ -297,7 +286,7 @@ def _samples(root: Path, run: runs_lib.Run, version: tuple, info: sampling.Model
         "Number of samples", 1, 256, default_num, key=f"sample_num_{info.kind}"
     )
     seed = controls[1].number_input("Seed", 0, 2**31 - 1, 0, step=1, key="sample_seed")
-    truncation = _truncation(controls[2], "sample")
+    truncation = truncation_control(controls[2], "sample")
     label = _class_choice(controls[3], info, run.name)
     try:
         cols = sampling.grid_columns(info, int(num), label)
@@ -331,7 +320,7 @@ def _interpolation(root: Path, run: runs_lib.Run, version: tuple, info) -> None:
     seed_a = cols[0].number_input("From seed", 0, 2**31 - 1, 0, key="interp_a")
     seed_b = cols[1].number_input("To seed", 0, 2**31 - 1, 1, key="interp_b")
     steps = cols[2].slider("Steps", 3, 16, 8, key="interp_steps")
-    truncation = _truncation(cols[3], "interp")
+    truncation = truncation_control(cols[3], "interp")
     label = _class_choice(cols[4], info, f"{run.name}_interp", allow_all=False)
     try:
         strip = data.interpolate(
@@ -343,7 +332,9 @@ def _interpolation(root: Path, run: runs_lib.Run, version: tuple, info) -> None:
     _show(strip, info, width=None if info.kind == "image" else 420, path=True)
 
 
-def _truncation(column, key: str) -> float | None:
+def truncation_control(column, key: str) -> float | None:
+    """The truncation toggle and slider of a sampling panel in `column` (widget keys from
+    `key`): the chosen t, or None when truncation is off. Shared with the compare page."""
     on = column.toggle(
         "Truncation",
         value=False,

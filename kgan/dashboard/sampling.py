@@ -1,14 +1,15 @@
 """Drawing from a run's generator: latents, spherical interpolation, generator calls, pictures.
 
 Plain numpy/Keras (no Streamlit), so the dashboard's views stay thin and these are tested
-directly. Latents come from `kgan.sample_latents`, the function `GAN.generate` and the
-SavedModel's `sample` signature use, so a seed here gives the same samples as there.
+directly. Seeds, labels and grid columns go through `kgan.sampling`, the path `GAN.generate`,
+`kgan sample` and the SavedModel's `sample` signature take, so a seed here gives the same
+samples as there.
 
 Example:
     >>> info = ModelInfo.from_metadata(run.metadata())
-    >>> generator = run.load_generator()
-    >>> samples = generate(generator, info, latents(64, seed=0, latent_dim=info.latent_dim))
-    >>> png = kgan.images.png_bytes(picture(samples, info))
+    >>> sampler = Sampler(run.load_generator(), info)
+    >>> samples = draw(sampler, 64, seed=0)
+    >>> png = kgan.images.png_bytes(picture(samples, info, grid_columns(info, 64)))
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kgan import images
+from kgan import sampling as core
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,7 @@ class ModelInfo:
 
 def latents(num: int, seed: int, latent_dim: int, truncation: float | None = None) -> np.ndarray:
     """`(num, latent_dim)` standard-normal latents of `seed` (truncated to [-t, t] when given)."""
-    from kgan.gan import sample_latents
-
-    return np.asarray(sample_latents(int(num), int(seed), int(latent_dim), truncation))
+    return np.asarray(core.sample_latents(int(num), int(seed), int(latent_dim), truncation))
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
@@ -119,13 +119,19 @@ def interpolation_latents(
 
 def labels_for(info: ModelInfo, num: int, label: int | None = None) -> np.ndarray | None:
     """Labels of `num` samples: `label` for all, or 0..K-1 cycling; None if unconditional."""
-    if not info.conditional:
-        return None
-    if label is None:
-        return (np.arange(num) % info.num_classes).astype(np.int32)
-    if not 0 <= int(label) < info.num_classes:
+    if info.conditional and label is not None and not 0 <= int(label) < info.num_classes:
         raise ValueError(f"class must be in [0, {info.num_classes - 1}], got {label}")
-    return np.full((num,), int(label), np.int32)
+    return core.labels_for(num, info.num_classes, None if label is None else int(label))
+
+
+def draw(
+    sampler: "Sampler", num: int, seed: int, truncation: float | None = None,
+    label: int | None = None,
+) -> np.ndarray:
+    """`num` float32 samples of `seed` (all of class `label`, or classes in turn): what
+    `GAN.generate(num, seed)` and `kgan sample` give, through the compiled `sampler`."""
+    labels = labels_for(sampler.info, num, label)
+    return core.draw(sampler, int(num), int(seed), labels=labels, truncation=truncation)
 
 
 def generate(generator, info: ModelInfo, z: np.ndarray, labels=None) -> np.ndarray:
@@ -167,6 +173,18 @@ class Sampler:
             self._call = tf.function(lambda z: generator(z, training=False), input_signature=[z])
         self(latents(1, 0, info.latent_dim))
 
+    @property
+    def latent_dim(self) -> int:
+        return self.info.latent_dim
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.info.num_classes
+
+    @property
+    def data_shape(self) -> tuple:
+        return self.info.data_shape
+
     def __call__(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         z = np.asarray(z, np.float32)
         if self.info.conditional:
@@ -194,10 +212,9 @@ def picture(samples: np.ndarray, info: ModelInfo, cols: int | None = None) -> np
 
 
 def grid_columns(info: ModelInfo, num: int, label: int | None = None) -> int:
-    """Columns of a grid of `num` images: one per class when classes cycle, else ~square."""
-    if info.conditional and label is None and num >= info.num_classes:
-        return info.num_classes
-    return max(1, math.ceil(math.sqrt(num)))
+    """Columns of a grid of `num` images: `kgan.sampling.grid_columns` (one per class when
+    classes cycle, else ~square), as `kgan sample` and the training grids lay them out."""
+    return core.grid_columns(num, info.num_classes, label)
 
 
 def zip_folder(folder: str | os.PathLike) -> bytes:
@@ -219,6 +236,7 @@ def zip_folder(folder: str | os.PathLike) -> bytes:
 __all__ = [
     "ModelInfo",
     "Sampler",
+    "draw",
     "generate",
     "grid_columns",
     "interpolation_latents",

@@ -2,8 +2,9 @@
 
 Every dataset reaches `GAN.fit` through `load`. Sources: TFDS datasets by name, `digits`
 (embedded, offline), `folder:PATH`, `ring8` / `grid25`, and `npy:` / `npz:` arrays. `info`
-describes a source cheaply; `load_arrays` returns a whole split as numpy (for metrics);
-`prepare` builds a TFDS dataset from local copies of its files with no network.
+describes a source cheaply; `stream` gives a training run its resumable epochs of batches;
+`load_arrays` returns a whole split as numpy (for metrics); `prepare` builds a TFDS dataset
+from local copies of its files with no network.
 
 Example:
     >>> import kgan.data
@@ -13,6 +14,7 @@ Example:
 """
 
 from kgan.data.api import DataInfo, check_image_size, info, load, load_arrays, version
+from kgan.data.stream import stream
 from kgan.data.offline import prepare
 from kgan.data.sources import KganDataWarning
 
@@ -24,5 +26,6 @@ __all__ = [
     "load",
     "load_arrays",
     "prepare",
+    "stream",
     "version",
 ]

@@ -13,7 +13,8 @@ from kgan.data import sources as sources_lib
 from kgan.data import transforms
 from kgan.errors import KganError
 
-SHUFFLE_BUFFER = 10_000  # elements, when the split is not cached in memory
+SHUFFLE_BUFFER = 10_000  # elements, when the split is too large to shuffle whole
+SHUFFLE_BYTES = 1 << 30  # splits up to this size (as float32) are shuffled whole
 CACHE_FRACTION = 0.25  # of physical memory that a cached split may take
 
 
@@ -144,19 +145,17 @@ def info(
 
 def version(source: str, data_dir: str | None = None) -> str | None:
     """What identifies the data's content, for cache keys: a TFDS builder's version (a
-    changed split gets a new one) or a digest of an array file; None for the toy mixtures
-    and folders (a folder's cached statistics are keyed by its path only)."""
-    import hashlib
+    changed split gets a new one), a digest of an array file, or a folder's fingerprint (its
+    image files' names, sizes and modification times); None for the toy mixtures (fixed)."""
+    from kgan.features import file_sha256
 
     src = sources_lib.resolve(source, data_dir)
     if isinstance(src, sources_lib.TfdsSource):
         return f"v{src.builder.version}"
     if isinstance(src, sources_lib.ArraySource):
-        digest = hashlib.sha256()
-        with open(src.path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()[:12]
+        return file_sha256(src.path)[:12]
+    if isinstance(src, sources_lib.FolderSource):
+        return src.scan.fingerprint
     return None
 
 
@@ -171,9 +170,34 @@ def _memory_bytes() -> int:
         return 8 << 30
 
 
+def shuffle_buffer(data_info: DataInfo) -> int:
+    """The shuffle buffer of every kgan stream: the whole split when it takes at most
+    `SHUFFLE_BYTES` as float32 (the same on every machine, so a seed gives the same order),
+    else `SHUFFLE_BUFFER` examples, drawn from a shuffled file order (`_examples`)."""
+    n = data_info.num_examples or SHUFFLE_BUFFER
+    if n * 4 * math.prod(data_info.shape) <= SHUFFLE_BYTES:
+        return n
+    return min(n, SHUFFLE_BUFFER)
+
+
+def _cached(ds: tf.data.Dataset, data_info: DataInfo, cache: bool) -> tf.data.Dataset:
+    """`ds` cached in memory when `cache` and the split takes at most `CACHE_FRACTION` of it."""
+    split_bytes = data_info.num_examples * 4 * math.prod(data_info.shape)
+    if cache and split_bytes <= CACHE_FRACTION * _memory_bytes():
+        return ds.cache()
+    return ds
+
+
 def _examples(source, split, image_size, channels, labels, data_dir, *, shuffle_files, seed):
-    """(DataInfo, unbatched dataset of transformed examples, or of (example, label) pairs)."""
+    """(DataInfo, unbatched dataset of transformed examples, or of (example, label) pairs).
+
+    With `shuffle_files`, the files are read in a seeded random order when the split is too
+    large for `shuffle_buffer` to cover (a folder listed class by class would otherwise give
+    batches of one class); a split shuffled whole keeps the source's order, so a seed keeps
+    giving the batches it gave before.
+    """
     src, native, data_info = _plan(source, split, image_size, channels, data_dir)
+    shuffle_files = shuffle_files and shuffle_buffer(data_info) < data_info.num_examples
     if labels:
         if native.num_classes is None:
             hint = (
@@ -243,9 +267,11 @@ def load(
     composited on white) -> if `image_size` is given: centre crop to a square, then bilinear
     antialiased resize to `image_size` x `image_size` (`None` keeps the native size) -> scale
     to [-1, 1] -> cache in memory when `cache` and the split takes at most a quarter of the
-    machine's memory -> shuffle (the whole split when cached, else 10,000 examples; seeded:
-    the same `seed` gives the same batches) -> batch -> prefetch. `batch_size` is the global
-    batch: under `tf.distribute`, Keras splits each batch over the replicas.
+    machine's memory -> shuffle (`shuffle_buffer`: the whole split up to 1 GiB, else 10,000
+    examples from a shuffled file order; seeded: the same `seed` gives the same batches) ->
+    batch -> prefetch. `batch_size` is the global batch: under `tf.distribute`, Keras splits
+    each batch over the replicas. Training reads the same pipeline as an endless stream of
+    epochs (`kgan.data.stream`).
 
     Raises:
         KganError: an unknown source (with close names), a missing or empty folder, a TFDS
@@ -258,8 +284,7 @@ def load(
         >>> ds = kgan.data.load("digits", batch_size=32, image_size=16, labels=True)
         >>> images, labels = next(iter(ds))  # (32, 16, 16, 1) float32, (32,) int32
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise KganError(f"batch_size must be a positive whole number, got {batch_size!r}")
+    _check_batch_size(batch_size)
     data_info, ds = _examples(
         source, split, image_size, channels, labels, data_dir, shuffle_files=shuffle, seed=seed
     )
@@ -269,19 +294,25 @@ def load(
             f"batch_size {batch_size} is larger than split {split!r} of {source} "
             f"({n} examples); use batch_size <= {n}"
         )
-    example_bytes = 4 * math.prod(data_info.shape)
-    cached = cache and n * example_bytes <= CACHE_FRACTION * _memory_bytes()
-    if cached:
-        ds = ds.cache()
+    ds = _cached(ds, data_info, cache)
     if shuffle:
-        buffer = n if cached else min(n, SHUFFLE_BUFFER)
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(shuffle_buffer(data_info), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.prefetch(tf.data.AUTOTUNE)
+    return _with_options(ds.prefetch(tf.data.AUTOTUNE), deterministic=seed is not None or not shuffle)
+
+
+def _with_options(ds: tf.data.Dataset, *, deterministic: bool) -> tf.data.Dataset:
+    """`ds` with kgan's tf.data options: element order kept when `deterministic`, and sharded
+    by element under `tf.distribute`."""
     options = tf.data.Options()
-    options.deterministic = seed is not None or not shuffle
+    options.deterministic = deterministic
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.with_options(options)
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise KganError(f"batch_size must be a positive whole number, got {batch_size!r}")
 
 
 def load_arrays(

@@ -5,6 +5,9 @@ kgan instead asks `builder.is_prepared()` (instant) and, when a dataset is missi
 download host once with a short time limit; if the host cannot be reached it raises a
 `KganError` at once that says how to get the data. Setting `KGAN_OFFLINE=1` skips the probe.
 
+`tfds_builder` is the one way kgan opens a TFDS builder (in kgan's data dir, `digits`
+registered, unknown names answered with the closest ones).
+
 `prepare` builds a TFDS dataset from local copies of its source files, with TFDS's own builder
 and no network, so that afterwards `tfds.load(name, data_dir=...)` works as after a download.
 """
@@ -12,6 +15,7 @@ and no network, so that afterwards `tfds.load(name, data_dir=...)` works as afte
 from __future__ import annotations
 
 import contextlib
+import difflib
 import gzip
 import hashlib
 import logging
@@ -21,9 +25,12 @@ import tempfile
 import threading
 from urllib.parse import urlparse
 
+from kgan import features
 from kgan.errors import KganError
 
 PROBE_TIMEOUT = 3.0  # seconds
+#: The sources kgan reads itself; any other name is looked up in TFDS (`tfds_builder`).
+KGAN_SOURCES = ("digits", "ring8", "grid25", "folder:PATH", "npy:PATH", "npz:PATH")
 
 # Files whose copies may differ from the published archives in their compression only (e.g.
 # re-gzipped MNIST): such a copy is accepted when its *decompressed* bytes have this md5.
@@ -157,12 +164,30 @@ def ensure_prepared(builder, source: str) -> None:
     builder.download_and_prepare()
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _unknown_name_message(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return (
+        f"unknown data source {name!r}: not a kgan source ({', '.join(KGAN_SOURCES)}) nor a "
+        f"TFDS dataset; {hint}TFDS names are listed by tfds.list_builders()"
+    )
+
+
+def tfds_builder(name: str, explicit_dir: str | None = None):
+    """`tfds.builder(name)` in kgan's `data_dir(explicit_dir)`, with `digits` registered and
+    errors as KganError."""
+    import tensorflow_datasets as tfds
+
+    import kgan.datasets  # noqa: F401  (registers `digits` with TFDS)
+
+    try:
+        return tfds.builder(name, data_dir=data_dir(explicit_dir))
+    except tfds.core.registered.DatasetNotFoundError:
+        known = list(tfds.list_builders(with_community_datasets=False))
+        raise KganError(_unknown_name_message(name, known + ["ring8", "grid25"])) from None
+    except (ValueError, AssertionError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise KganError(f"{name}: {first}") from None
 
 
 def _md5(chunks) -> str:
@@ -189,7 +214,7 @@ def _verified_copy(name: str, source_dir: str, url_info, staging: str) -> tuple[
     path = os.path.join(source_dir, filename)
     expected_md5 = CONTENT_MD5.get(name, {}).get(filename)
     if os.path.isfile(path):
-        if _sha256(path) == url_info.checksum:
+        if features.file_sha256(path) == url_info.checksum:
             return path, ""
         if expected_md5 is None:
             return None, f"{filename} does not have the sha256 that TFDS registers"
@@ -248,8 +273,6 @@ def prepare(name: str, source_dir: str | None = None, data_dir: str | None = Non
     """
     import tensorflow_datasets as tfds
     from tensorflow_datasets.core.download import resource as resource_lib
-
-    from kgan.data.sources import tfds_builder
 
     builder = tfds_builder(name, data_dir)
     if is_prepared(builder):

@@ -15,7 +15,6 @@ channel count, or a float32 vector; `label` int32, -1 where there is none.
 
 from __future__ import annotations
 
-import difflib
 import os
 import warnings
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from kgan.errors import KganError
 
 IMAGE = "image"
 VECTOR = "vector"
-KGAN_SOURCES = ("digits", "ring8", "grid25", "folder:PATH", "npy:PATH", "npz:PATH")
 
 
 class KganDataWarning(UserWarning):
@@ -89,31 +87,6 @@ class Source:
 # --------------------------------------------------------------------------- TFDS
 
 
-def _unknown_name_message(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
-    return (
-        f"unknown data source {name!r}: not a kgan source ({', '.join(KGAN_SOURCES)}) nor a "
-        f"TFDS dataset; {hint}TFDS names are listed by tfds.list_builders()"
-    )
-
-
-def tfds_builder(name: str, data_dir: str | None):
-    """`tfds.builder(name)` in kgan's data dir, with `digits` registered and errors as KganError."""
-    import tensorflow_datasets as tfds
-
-    import kgan.datasets  # noqa: F401  (registers `digits` with TFDS)
-
-    try:
-        return tfds.builder(name, data_dir=offline.data_dir(data_dir))
-    except tfds.core.registered.DatasetNotFoundError:
-        known = list(tfds.list_builders(with_community_datasets=False))
-        raise KganError(_unknown_name_message(name, known + ["ring8", "grid25"])) from None
-    except (ValueError, AssertionError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise KganError(f"{name}: {first}") from None
-
-
 class TfdsSource(Source):
     """Any TFDS dataset with an image feature; labels from its ClassLabel feature."""
 
@@ -121,7 +94,7 @@ class TfdsSource(Source):
         super().__init__(name)
         import tensorflow_datasets as tfds
 
-        self.builder = tfds_builder(name, data_dir)
+        self.builder = offline.tfds_builder(name, data_dir)
         features = self.builder.info.features
         supervised = self.builder.info.supervised_keys or (None, None)
         if isinstance(supervised, dict):  # rare nested form
@@ -264,8 +237,12 @@ class FolderSource(Source):
         from kgan.datasets import ImageFolder
 
         self.check_split(split)
+        import tensorflow_datasets as tfds
+
         builder = ImageFolder(self.root, channels=channels)
-        ds = builder.as_dataset(split="train", shuffle_files=False)
+        ds = builder.as_dataset(
+            split="train", shuffle_files=shuffle_files, read_config=tfds.ReadConfig(shuffle_seed=seed)
+        )
         return ds.map(
             lambda ex: (ex["image"], tf.cast(ex["label"], tf.int32)),
             num_parallel_calls=tf.data.AUTOTUNE,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-# ITU-R BT.601 luma, as PIL's "L" conversion and tf.image.rgb_to_grayscale use.
-_LUMA = (0.2989, 0.5870, 0.1140)
+#: ITU-R BT.601 luma, as PIL's "L" conversion and tf.image.rgb_to_grayscale use; every RGB to
+#: gray conversion in kgan (data and the evaluator's extractor input) uses these weights.
+LUMA = (0.2989, 0.5870, 0.1140)
 
 
 def to_unit(image: tf.Tensor) -> tf.Tensor:
@@ -33,7 +34,7 @@ def _composite_on_white(color: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
 
 
 def _gray(rgb: tf.Tensor) -> tf.Tensor:
-    return tf.tensordot(rgb, tf.constant(_LUMA, rgb.dtype), axes=[[-1], [0]])[..., None]
+    return tf.tensordot(rgb, tf.constant(LUMA, rgb.dtype), axes=[[-1], [0]])[..., None]
 
 
 def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:

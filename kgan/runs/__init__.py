@@ -2,7 +2,8 @@
 
 Its modules: `layout` (file names, statuses, run names), `files` (atomic writes), `schema`
 (reading and checking the JSON files), `lock` (who trains a run), `folder` (`Run` and the
-listing). Import from `kgan.runs` itself.
+listing), `lifecycle` (`start` a run for training, `Run.recording` its end). Import from
+`kgan.runs` itself.
 
 Training (through `kgan.callbacks`), the CLI and the dashboard all go through this package; no
 other code joins run paths by hand. Every file is written to a temporary name in the same folder
@@ -77,6 +78,7 @@ from kgan.runs.files import (  # noqa: F401
     write_text,
 )
 from kgan.runs.folder import Run, check_new_name, list_runs, new_run, open_run  # noqa: F401
+from kgan.runs.lifecycle import RunFailed, Start, default_name, start  # noqa: F401
 from kgan.runs.layout import (  # noqa: F401
     CHECKPOINT_DIR,
     CONFIG,
@@ -93,6 +95,7 @@ from kgan.runs.layout import (  # noqa: F401
     RunError,
     checkpoint_filename,
     default_root,
+    duration,
     now,
     resolve,
     sample_filename,
@@ -121,11 +124,15 @@ __all__ = [
     "TENSORBOARD_DIR",
     "Run",
     "RunError",
+    "RunFailed",
     "RunLock",
+    "Start",
     "Trainer",
     "busy_error",
     "check_new_name",
+    "default_name",
     "default_root",
+    "duration",
     "list_runs",
     "lock_path",
     "lock_run",
@@ -133,6 +140,7 @@ __all__ = [
     "open_run",
     "process_identity",
     "resolve",
+    "start",
     "validate_name",
     "write_bytes",
     "write_json",

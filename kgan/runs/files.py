@@ -36,6 +36,22 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def append_line(path: str | os.PathLike, line: str) -> None:
+    """Appends `line` and a newline to `path` (created if missing) and syncs it to disk: an
+    append-only log. A torn last line left by a crash is closed first, so it stays one
+    unreadable line that readers skip instead of swallowing the new record."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab+") as f:
+        torn = False
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
+        f.write((("\n" if torn else "") + line + "\n").encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(jsonable(obj), indent=2, sort_keys=False, allow_nan=False) + "\n")
 

@@ -10,9 +10,9 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, ContextManager, Iterable
 
-from kgan.runs.files import _unlink, jsonable, write_json, write_text
+from kgan.runs.files import _unlink, append_line, jsonable, write_json, write_text
 from kgan.runs.layout import (
     _CHECKPOINT,
     _LOCK_SUFFIX,
@@ -49,6 +49,9 @@ from kgan.runs.lock import (
     process_identity,
 )
 from kgan.runs.schema import _check_metadata, _read_history, _read_json, _read_jsonl
+
+if TYPE_CHECKING:
+    from kgan.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,17 @@ class Run:
         """`config.json`: {"format", "run", "model", "compile"}."""
         return _read_json(self.config_path, "run configuration")
 
+    def run_config(self) -> RunConfig:
+        """The run's `kgan.config.RunConfig`, read back from config.json's "run" section."""
+        from kgan.config import RunConfig
+
+        try:
+            return RunConfig.from_dict(self.config()["run"])
+        except (KeyError, TypeError):
+            raise RunError(
+                f"{self.config_path} has no valid 'run' section; the run is corrupt"
+            ) from None
+
     def metadata(self) -> dict:
         """`metadata.json`, the model card; a `RunError` naming the field when a known field
         has the wrong type (so a tampered card shows as broken, never as a traceback)."""
@@ -153,7 +167,8 @@ class Run:
         )
 
     def metric_records(self) -> list[dict]:
-        """Every metric evaluation of `metrics.jsonl`, oldest first."""
+        """Every metric evaluation of `metrics.jsonl`, oldest first (a line torn by a crash
+        is skipped)."""
         return _read_jsonl(self.metrics_path)
 
     def samples(self) -> list[tuple[int, Path]]:
@@ -300,8 +315,6 @@ class Run:
         """The sampling generator as a `keras.Model`, loaded with `safe_mode=True`."""
         import keras
 
-        import kgan  # noqa: F401  (registers kgan's layers for deserialisation)
-
         if not self.has_generator:
             raise RunError(
                 f"run {self.name!r} has no generator yet ({self.generator_path} is missing); "
@@ -349,6 +362,13 @@ class Run:
             return self.update_metadata(status="failed", reason=str(reason), **_NO_PROCESS)
         finally:
             self._release_lock()
+
+    def recording(self) -> ContextManager[Run]:
+        """`with run.recording():` marks the run running for the block, then complete, or
+        failed with the reason the block raised (`kgan.runs.lifecycle.recording`)."""
+        from kgan.runs.lifecycle import recording
+
+        return recording(self)
 
     def _release_lock(self) -> None:
         lock = _HELD.get(str(self.lock_path))
@@ -429,8 +449,7 @@ class Run:
             **details,
             "time": now(),
         }
-        lines = [json.dumps(jsonable(r), allow_nan=False) for r in [*self.metric_records(), record]]
-        write_text(self.metrics_path, "".join(line + "\n" for line in lines))
+        append_line(self.metrics_path, json.dumps(jsonable(record), allow_nan=False))
         meta = self.metadata()
         metrics = dict(meta.get("metrics") or {})
         metrics[name] = {k: v for k, v in record.items() if k != "metric"}

@@ -62,6 +62,19 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def duration(seconds) -> str:
+    """A model card's `training_time_s` for people ("42.0 s", "3.5 min", "2.1 h"; "–" when
+    it is not a number), as `kgan train` and the dashboard show it."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return "–"
+    seconds = float(seconds)
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 # ----------------------------------------------------------------------------- names
 
 

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class FolderScan:
     class_names: tuple[str, ...]
     shapes: tuple[tuple[int, int, int], ...]  # (height, width, channels in the file)
     skipped: tuple[tuple[str, str], ...]  # (relative path, reason)
+    #: A digest of every image file's name, size and modification time: changes when the
+    #: folder's files do (what keys cached statistics of the folder, `kgan.data.version`).
+    fingerprint: str = ""
 
     @property
     def default_channels(self) -> int:
@@ -119,11 +123,12 @@ def scan_folder(root: str) -> FolderScan:
             stats.append((rel, -1, -1))
     key = (root, tuple(stats))
     if key not in _SCANS:
-        _SCANS[key] = _scan(root, relative)
+        fingerprint = hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:12]
+        _SCANS[key] = _scan(root, relative, fingerprint)
     return _SCANS[key]
 
 
-def _scan(root: str, relative: list[str]) -> FolderScan:
+def _scan(root: str, relative: list[str], fingerprint: str) -> FolderScan:
     paths = [os.path.join(root, rel) for rel in relative]
     shapes: dict[int, tuple[int, int, int]] = {}
     if paths:
@@ -158,6 +163,7 @@ def _scan(root: str, relative: list[str]) -> FolderScan:
         class_names=tuple(class_names),
         shapes=tuple(file_shapes),
         skipped=tuple(skipped),
+        fingerprint=fingerprint,
     )
 
 
@@ -207,15 +213,15 @@ class ImageFolder(tfds.core.DatasetBuilder, skip_registration=True):
         return True
 
     def _as_dataset(self, split, decoders=None, read_config=None, shuffle_files=False):
-        del decoders, read_config
+        del decoders
         if str(split) != "train":
             raise ValueError(f"{self.scan.root} has one split, 'train'; got {split!r}")
         paths = [os.path.join(self.scan.root, rel) for rel in self.scan.files]
         ds = tf.data.Dataset.from_tensor_slices(
             (tf.constant(paths, tf.string), tf.constant(self.scan.classes, tf.int64))
         )
-        if shuffle_files:
-            ds = ds.shuffle(len(paths))
+        if shuffle_files:  # seeded by `ReadConfig(shuffle_seed=...)`, as TFDS' own builders
+            ds = ds.shuffle(len(paths), seed=read_config.shuffle_seed if read_config else None)
         channels = self.channels
 
         def load(path, label):
