@@ -1,61 +1,26 @@
-"""`Run`, one run folder, and finding runs under a root (`open_run`, `new_run`, `list_runs`)."""
+"""`Run`, one run folder, and finding runs under a root (`open_run`, `new_run`, `list_runs`).
+
+`Run` is put together from one class per job: `paths.RunPaths` (where its files are),
+`card.RunCard` (config and model card), `records.RunRecords` (history and metric log),
+`epochs.RunEpochs` (sample grids, checkpoints, the resume point) and `status.RunStatus`
+(status, trainer and the marks training leaves); this module adds the checks and the
+generator.
+"""
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import re
 import shutil
-import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ContextManager, Iterable
 
-from kgan.runs.files import _unlink, append_line, jsonable, write_json, write_text
-from kgan.runs.layout import (
-    _CHECKPOINT,
-    _LOCK_SUFFIX,
-    _LOCK_WAIT,
-    _SAMPLE,
-    _TEMP_PREFIX,
-    CHECKPOINT_DIR,
-    CONFIG,
-    EXPORT_DIR,
-    FORMAT_VERSION,
-    GENERATOR,
-    HISTORY,
-    INTERRUPTED,
-    METADATA,
-    METRICS,
-    SAMPLES_DIR,
-    TENSORBOARD_DIR,
-    RunError,
-    checkpoint_filename,
-    default_root,
-    now,
-    resolve,
-    sample_filename,
-    validate_name,
-)
-from kgan.runs.lock import (
-    _HELD,
-    RunLock,
-    Trainer,
-    _lock_owner,
-    _lock_taken,
-    _owner_alive,
-    lock_run,
-    process_identity,
-)
-from kgan.runs.schema import _check_metadata, _read_history, _read_json, _read_jsonl
-
-if TYPE_CHECKING:
-    from kgan.config import RunConfig
+from kgan.runs.epochs import RunEpochs
+from kgan.runs.layout import _TEMP_PREFIX, RunError, default_root, resolve, validate_name
+from kgan.runs.status import RunStatus
 
 
 @dataclass(frozen=True)
-class Run:
+class Run(RunEpochs, RunStatus):
     """One run folder. Every method reads the files afresh (a running run keeps changing).
 
     Attributes:
@@ -66,151 +31,6 @@ class Run:
     name: str
     path: Path
 
-    # -- files
-
-    @property
-    def config_path(self) -> Path:
-        return self.path / CONFIG
-
-    @property
-    def metadata_path(self) -> Path:
-        return self.path / METADATA
-
-    @property
-    def history_path(self) -> Path:
-        return self.path / HISTORY
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.path / METRICS
-
-    @property
-    def samples_dir(self) -> Path:
-        return self.path / SAMPLES_DIR
-
-    @property
-    def generator_path(self) -> Path:
-        """The sampling generator as `.keras` (may not exist before the first epoch ends)."""
-        return self.path / GENERATOR
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.path / CHECKPOINT_DIR
-
-    @property
-    def export_dir(self) -> Path:
-        """Where the SavedModel export lives (`has_export` says whether it was written)."""
-        return self.path / EXPORT_DIR
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        """TensorBoard event files (written only when the run asks for them)."""
-        return self.path / TENSORBOARD_DIR
-
-    @property
-    def lock_path(self) -> Path:
-        """`ROOT/.NAME.lock`, the run's lock file (see `lock_run`)."""
-        return self.path.parent / f".{self.name}{_LOCK_SUFFIX}"
-
-    def sample_path(self, epoch: int) -> Path:
-        return self.samples_dir / sample_filename(epoch)
-
-    def checkpoint_path(self, epoch: int) -> Path:
-        return self.checkpoint_dir / checkpoint_filename(epoch)
-
-    # -- contents
-
-    def config(self) -> dict:
-        """`config.json`: {"format", "run", "model", "compile"}."""
-        return _read_json(self.config_path, "run configuration")
-
-    def run_config(self) -> RunConfig:
-        """The run's `kgan.config.RunConfig`, read back from config.json's "run" section."""
-        from kgan.config import RunConfig
-
-        try:
-            return RunConfig.from_dict(self.config()["run"])
-        except (KeyError, TypeError):
-            raise RunError(
-                f"{self.config_path} has no valid 'run' section; the run is corrupt"
-            ) from None
-
-    def metadata(self) -> dict:
-        """`metadata.json`, the model card; a `RunError` naming the field when a known field
-        has the wrong type (so a tampered card shows as broken, never as a traceback)."""
-        return _check_metadata(self.metadata_path, _read_json(self.metadata_path, "model card"))
-
-    def history(self) -> list[dict]:
-        """The valid per-epoch records of `history.jsonl`, one per epoch (the last written),
-        in epoch order; invalid lines are skipped (`history_problems` lists them)."""
-        return _read_history(self.history_path)[0]
-
-    def history_problems(self) -> list[str]:
-        """One line per record of `history.jsonl` that `history` skips (torn or wrong-typed)."""
-        return _read_history(self.history_path)[1]
-
-    def history_gap(self, epoch: int) -> str | None:
-        """None when `history.jsonl` has a valid record of every epoch 1..`epoch`, else one
-        line naming the missing epochs and why (what a resume from `epoch` must report)."""
-        records, problems = _read_history(self.history_path)
-        have = {r["epoch"] for r in records}
-        lacking = (e for e in range(1, int(epoch) + 1) if e not in have)
-        missing = list(itertools.islice(lacking, 11))  # a huge epoch never builds a huge list
-        if not missing:
-            return None
-        shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
-        why = f" ({'; '.join(problems[:3])})" if problems else ""
-        return (
-            f"{self.history_path} has no valid record of epoch(s) {shown}{why}; the checkpoint "
-            f"of epoch {epoch} is intact and training continues from it, but the losses of "
-            "those epochs are lost (a gap in the curves)"
-        )
-
-    def metric_records(self) -> list[dict]:
-        """Every metric evaluation of `metrics.jsonl`, oldest first (a line torn by a crash
-        is skipped)."""
-        return _read_jsonl(self.metrics_path)
-
-    def samples(self) -> list[tuple[int, Path]]:
-        """The per-epoch sample grids as (epoch, path), in epoch order."""
-        return _numbered(self.samples_dir, _SAMPLE)
-
-    def checkpoints(self) -> list[tuple[int, Path]]:
-        """The resumable checkpoints as (epoch, path), in epoch order."""
-        return _numbered(self.checkpoint_dir, _CHECKPOINT)
-
-    def latest_checkpoint(self) -> tuple[int, Path] | None:
-        found = self.checkpoints()
-        return found[-1] if found else None
-
-    def resume_point(self) -> tuple[int, Path] | None:
-        """The checkpoint a resume continues from: the newest one whose epochs 1..E all have a
-        valid history record, so that an epoch whose record was lost is redone rather than left
-        as a gap; else (no such checkpoint is kept) the newest one."""
-        found = self.checkpoints()
-        have = {r["epoch"] for r in self.history()}
-        for epoch, path in reversed(found):
-            if all(e in have for e in range(1, epoch + 1)):
-                return epoch, path
-        return found[-1] if found else None
-
-    def resume_message(self, epoch: int) -> str | None:
-        """What a resume from the checkpoint of `epoch` (`resume_point`) must tell the user
-        about the history, as "warning: ..." (records of epochs 1..`epoch` are lost) or
-        "note: ..." (newer checkpoints are passed over to redo a lost record); else None."""
-        gap = self.history_gap(epoch)
-        if gap:
-            return f"warning: {gap}"
-        latest = self.latest_checkpoint()
-        if latest and latest[0] > epoch:
-            problems = self.history_problems()
-            why = f" ({'; '.join(problems[:3])})" if problems else ""
-            return (
-                f"note: {self.history_path} has no valid record of epoch {epoch + 1}{why}; "
-                f"resuming from the checkpoint of epoch {epoch}, not {latest[0]}, to redo it"
-            )
-        return None
-
     @property
     def has_generator(self) -> bool:
         return self.generator_path.is_file()
@@ -218,47 +38,6 @@ class Run:
     @property
     def has_export(self) -> bool:
         return (self.export_dir / "saved_model.pb").is_file()
-
-    @property
-    def status(self) -> str:
-        """"running", "complete", "failed", or "interrupted" (metadata says running but nobody
-        trains it: see `trainer`). Raises `RunError` for a broken run."""
-        meta = self.metadata()
-        status = meta.get("status")
-        if status == "running" and self.trainer(meta, own=True) is None:
-            return INTERRUPTED
-        return status
-
-    def trainer(self, meta: dict | None = None, own: bool = False) -> Trainer | None:
-        """The process training this run right now: the holder of its lock, else the process
-        a "running" model card names if it is provably that process, alive on this host; None
-        when nobody trains it. A lock this process holds counts only with `own`."""
-        if (own or str(self.lock_path) not in _HELD) and _lock_taken(self.lock_path):
-            if str(self.lock_path) in _HELD:
-                return Trainer(os.getpid(), socket.gethostname(), True)
-            return _lock_owner(self.lock_path)
-        meta = self.metadata() if meta is None else meta
-        if meta.get("status") == "running" and _owner_alive(meta):
-            return Trainer(meta.get("pid"), meta.get("host"), False)
-        return None
-
-    @property
-    def reason(self) -> str | None:
-        """Why the run failed (or was interrupted), else None."""
-        meta = self.metadata()
-        if self.status == INTERRUPTED:
-            pid, host = meta.get("pid"), meta.get("host")
-            if host is not None and host != socket.gethostname():
-                return (
-                    f"marked running by process {pid} on host {host}, which cannot be checked "
-                    f"from here; once that process has ended, continue it with --resume "
-                    f"{self.name}"
-                )
-            return (
-                f"its training process (pid {pid}) ended without finishing; continue it with "
-                f"--resume {self.name}"
-            )
-        return meta.get("reason")
 
     @property
     def error(self) -> str | None:
@@ -325,56 +104,6 @@ class Run:
         except Exception as e:  # noqa: BLE001 - any load failure means a corrupt file
             raise RunError(f"cannot load {self.generator_path}: {e}") from None
 
-    # -- writing (training process and `kgan evaluate` only; the dashboard never calls these)
-
-    def write_config(self, config: dict) -> None:
-        write_json(self.config_path, {"format": FORMAT_VERSION, **config})
-
-    def update_metadata(self, **fields) -> dict:
-        """Merges `fields` into the model card, stamps `updated`, and writes it atomically."""
-        try:
-            meta = self.metadata()
-        except RunError:
-            meta = {"name": self.name, "created": now()}
-        meta.update(fields)
-        meta["updated"] = now()
-        write_json(self.metadata_path, meta)
-        return meta
-
-    def lock(self, wait: float = _LOCK_WAIT) -> RunLock:
-        """`lock_run(root, name)` of this run."""
-        return lock_run(self.path.parent, self.name, wait=wait)
-
-    def mark_running(self) -> dict:
-        """Marks the run running by this process (pid, host, pid_start, boot_id)."""
-        return self.update_metadata(status="running", reason=None, **process_identity())
-
-    def mark_complete(self) -> dict:
-        """Marks the run complete and ends this process's training of it (frees its lock)."""
-        try:
-            return self.update_metadata(status="complete", reason=None, **_NO_PROCESS)
-        finally:
-            self._release_lock()
-
-    def mark_failed(self, reason: str) -> dict:
-        """Marks the run failed and ends this process's training of it (frees its lock)."""
-        try:
-            return self.update_metadata(status="failed", reason=str(reason), **_NO_PROCESS)
-        finally:
-            self._release_lock()
-
-    def recording(self) -> ContextManager[Run]:
-        """`with run.recording():` marks the run running for the block, then complete, or
-        failed with the reason the block raised (`kgan.runs.lifecycle.recording`)."""
-        from kgan.runs.lifecycle import recording
-
-        return recording(self)
-
-    def _release_lock(self) -> None:
-        lock = _HELD.get(str(self.lock_path))
-        if lock is not None:
-            lock.release()
-
     def remove_temp_files(self) -> list[Path]:
         """Deletes the `.tmp-*` leftovers of killed writes (files and folders) in the run folder,
         `samples/` and `checkpoint/`; call it holding the run's lock, so that no live writer owns
@@ -400,84 +129,6 @@ class Run:
                 removed.append(Path(entry.path))
         return removed
 
-    def write_history(self, records: Iterable[dict]) -> None:
-        """Rewrites `history.jsonl` with `records` (one JSON object per line)."""
-        lines = [json.dumps(jsonable(r), allow_nan=False) for r in records]
-        write_text(self.history_path, "".join(line + "\n" for line in lines))
-
-    def append_history(self, record: dict) -> None:
-        """Adds (or replaces) the record of `record["epoch"]`."""
-        records = [r for r in self.history() if r.get("epoch") != record["epoch"]]
-        self.write_history([*records, record])
-
-    def truncate(self, epoch: int) -> None:
-        """Forgets everything recorded after `epoch` (history, sample grids, checkpoints), and
-        invalid history lines: what a resume from the checkpoint of `epoch` will redo."""
-        self.write_history([r for r in self.history() if r["epoch"] <= epoch])
-        for e, path in self.samples():
-            if e > epoch:
-                _unlink(path)
-        for e, path in self.checkpoints():
-            if e > epoch:
-                _unlink(path)
-
-    def record_metric(
-        self,
-        name: str,
-        value: float,
-        *,
-        epoch: int | None = None,
-        step: int | None = None,
-        num_samples: int | None = None,
-        feature_extractor: str | None = None,
-        **details,
-    ) -> dict:
-        """Appends a metric evaluation to `metrics.jsonl` and makes it the model card's
-        latest value of `name`. For `kgan evaluate` and metric callbacks.
-
-        Example:
-            >>> run.record_metric("fid", 12.3, epoch=20, num_samples=10000,
-            ...                   feature_extractor="inception_v3")
-        """
-        record = {
-            "metric": name,
-            "value": float(value),
-            "epoch": epoch,
-            "step": step,
-            "num_samples": num_samples,
-            "feature_extractor": feature_extractor,
-            **details,
-            "time": now(),
-        }
-        append_line(self.metrics_path, json.dumps(jsonable(record), allow_nan=False))
-        meta = self.metadata()
-        metrics = dict(meta.get("metrics") or {})
-        metrics[name] = {k: v for k, v in record.items() if k != "metric"}
-        self.update_metadata(metrics=metrics)
-        return record
-
-
-#: What `mark_complete` and `mark_failed` write over `process_identity`'s fields.
-_NO_PROCESS = {"pid": None, "pid_start": None, "boot_id": None}
-
-
-def _numbered(folder: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:
-    """The regular files of `folder` named like `pattern`, by number. kgan never writes
-    symlinks, so a linked folder or file (which could lead outside the runs folder, e.g. in a
-    shared run) is skipped."""
-    if folder.is_symlink():
-        return []
-    try:
-        entries = list(folder.iterdir())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    found = []
-    for path in entries:
-        match = pattern.match(path.name)
-        if match and not path.is_symlink() and path.is_file():
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
 
 # ----------------------------------------------------------------------------- listing
 
@@ -495,8 +146,6 @@ def open_run(root: str | os.PathLike, name: str) -> Run:
 def new_run(root: str | os.PathLike, name: str, overwrite: bool = False) -> Run:
     """Creates the folder of a new run `name`; refuses to replace an existing one unless
     `overwrite` (which deletes it first)."""
-    import shutil
-
     path = check_new_name(root, name, overwrite)
     if path.exists():
         shutil.rmtree(path)
@@ -542,5 +191,3 @@ def list_runs(root: str | os.PathLike | None = None) -> list[Run]:
             continue  # a symlink leading out of the root
         runs.append(Run(entry.name, path))  # an invalid name shows up as `run.error`
     return runs
-
-
