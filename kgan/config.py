@@ -29,6 +29,9 @@ MAX_EXAMPLES_DRAWN = 10**15
 MAX_GRID_SIZE = 32
 
 
+#: The architecture a run gets when it names none, by the kind of its data.
+ARCH_FOR_KIND = {"vector": "mlp", "image": "dcgan"}
+
 #: What the health monitor may do when training diverges or collapses.
 ON_WARNING = ("warn", "stop", "rollback")
 
@@ -75,8 +78,9 @@ class RunConfig:
                                 negation=("--unconditional", "ignore the labels"))
     data_dir: str | None = _option(None, "data", "TFDS data dir (default: TFDS' own)",
                                    metavar="DIR")
-    arch: str = _option("dcgan", "model and objective", "architecture family",
-                        names="kgan.architectures")
+    arch: str | None = _option(None, "model and objective", "architecture family (default: "
+                               "mlp for vector data, dcgan for images)",
+                               names="kgan.architectures")
     arch_kwargs: dict = field(default_factory=dict, metadata={
         "help": "the architecture's constructor arguments (kgan train --arch-arg KEY=VALUE)"})
     latent_dim: int = _option(64, "model and objective", f"size of z, at most {MAX_LATENT_DIM}",
@@ -227,10 +231,18 @@ class RunConfig:
 
     # ------------------------------------------------------------------ models
 
+    def for_data(self, kind: str) -> RunConfig:
+        """This config with the defaults that follow the data filled in: without an `arch`,
+        the one for data of `kind` ("vector" or "image", `ARCH_FOR_KIND`)."""
+        return self if self.arch is not None else self.replace(arch=ARCH_FOR_KIND[kind])
+
     def architecture(self):
-        """The architecture family object (`kgan.architectures.get(arch, **arch_kwargs)`)."""
+        """The architecture family object (`kgan.architectures.get(arch, **arch_kwargs)`);
+        `for_data` must have named it when `arch` is None."""
         from kgan import architectures
 
+        if self.arch is None:
+            raise KganError("no architecture yet: RunConfig.for_data(kind) picks it from the data")
         try:
             return architectures.get(self.arch, **self.arch_kwargs)
         except TypeError as e:
@@ -260,7 +272,8 @@ class RunConfig:
         except ValueError as e:
             raise KganError(str(e)) from None
         self.regularizers()
-        self.architecture()
+        if self.arch is not None:  # else it follows the data (`for_data`)
+            self.architecture()
 
     def build_gan(
         self, data_shape: Sequence[int], num_classes: int | None = None, steps_per_epoch: int = 1
@@ -280,6 +293,9 @@ class RunConfig:
                 f"conditional=True but dataset {self.dataset!r} has no class labels; "
                 "train it unconditionally (drop --conditional)"
             )
+        if self.arch is None:
+            kind = "vector" if len(data_shape) == 1 else "image"
+            return self.for_data(kind).build_gan(data_shape, num_classes, steps_per_epoch)
         classes = num_classes if self.conditional else None
         self.check_names()
         generator, discriminator = self.architecture().build(

@@ -63,10 +63,10 @@ def test_config_is_every_constructor_argument_and_rebuilds(name, config):
 @pytest.mark.parametrize(
     "name,shape,valid",
     [
-        ("dcgan", (12, 12, 1), "8, 16, 32, 64, 128"),
-        ("dcgan", (8, 16, 1), "8, 16, 32, 64, 128"),
-        ("dcgan", (256, 256, 3), "8, 16, 32, 64, 128"),
-        ("dcgan", (8, 8), "8, 16, 32, 64, 128"),
+        ("dcgan", (12, 12, 1), "8, 14, 16, 28, 32, 56, 64, 112, 128"),
+        ("dcgan", (8, 16, 1), "8, 14, 16, 28, 32, 56, 64, 112, 128"),
+        ("dcgan", (256, 256, 3), "8, 14, 16, 28, 32, 56, 64, 112, 128"),
+        ("dcgan", (8, 8), "8, 14, 16, 28, 32, 56, 64, 112, 128"),
         ("resnet", (16, 16, 3), "32, 64"),
         ("resnet", (128, 128, 3), "32, 64"),
     ],
@@ -83,7 +83,7 @@ def test_bad_image_size_lists_valid_sizes(name, shape, valid):
 @pytest.mark.parametrize(
     "name,shape,fix",
     [
-        ("dcgan", (48, 48, 1), "use image_size 32 or 64"),
+        ("dcgan", (48, 48, 1), "use image_size 32 or 56"),
         ("dcgan", (4, 4, 1), "use image_size 8"),
         ("resnet", (128, 128, 3), "use image_size 64"),
         ("dcgan", (2,), "use the mlp architecture"),
@@ -156,6 +156,16 @@ def test_dcgan_doubles_from_4x4_and_halves_down_to_4x4(shape, g_layers, d_stride
     assert [l.name for l in discriminator.layers if l.name.startswith("down_") and l.name.endswith("_conv")] == d_strided
     assert discriminator.get_layer("flatten").output.shape[1:] == (4 * 4 * 2 * min(8, shape[0] // 8),)
     assert generator.get_layer("project").output.shape[-1] == 4 * 4 * 2 * min(8, shape[0] // 4)
+
+
+def test_dcgan_builds_28_px_from_7x7_without_resizing():
+    """MNIST-sized data (28x28, as the Keras DCGAN example) trains at its own size."""
+    generator, discriminator = architectures.get("dcgan", width=2).build((28, 28, 1), LATENT)
+    assert [l.name for l in generator.layers if l.name.startswith("up_") and l.name.endswith("_conv")] == ["up_14_conv", "up_28_conv"]
+    assert [l.name for l in discriminator.layers if l.name.startswith("down_") and l.name.endswith("_conv")] == ["down_14_conv", "down_7_conv"]
+    assert generator.get_layer("project_reshape").output.shape[1:] == (7, 7, 2 * 4)
+    assert generator.output.shape[1:] == (28, 28, 1)
+    assert discriminator.get_layer("flatten").output.shape[1:] == (7 * 7 * 2 * 2,)
 
 
 def test_discriminator_logit_stays_float32_under_mixed_precision():

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import keras
 import pytest
 
 from kgan.config import RunConfig
@@ -88,3 +89,17 @@ def test_resume_error_names_the_flags_as_typed(capsys):
 
     assert cli.main(["train", "--resume", "r", "--beta1", "0.1", "--batch-size", "8"]) == 2
     assert "drop --beta1, --batch-size (only --epochs may change)" in capsys.readouterr().err
+
+
+def test_the_architecture_follows_the_data_unless_named():
+    """No --arch: mlp for vector data, dcgan for images (a named one always wins)."""
+    assert RunConfig().arch is None
+    assert RunConfig(dataset="grid25").for_data("vector").arch == "mlp"
+    assert RunConfig().for_data("image").arch == "dcgan"
+    assert RunConfig(arch="resnet").for_data("vector").arch == "resnet"
+    vector = RunConfig(dataset="grid25", latent_dim=4).build_gan((2,))
+    assert vector.generator.output.shape[1:] == (2,)
+    assert not any(isinstance(l, keras.layers.Conv2D) for l in vector.generator.layers)
+    image = RunConfig(arch_kwargs={"width": 2}).build_gan((28, 28, 1))
+    assert image.generator.output.shape[1:] == (28, 28, 1)
+    assert image.generator.get_layer("project_reshape").output.shape[1:3] == (7, 7)

@@ -310,3 +310,13 @@ def test_kgan_train_of_a_diverging_run_exits_non_zero_and_exports_nothing(tmp_pa
     run = runs.open_run(tmp_path, "w")
     assert run.status == "failed" and "exploding loss" in run.reason
     assert not run.has_export and run.checkpoints() == [] and not run.has_generator
+
+
+def test_a_run_without_an_architecture_gets_the_one_its_data_needs(tmp_path):
+    """`kgan train --dataset grid25 --loss minimax` works: vector data trains an mlp."""
+    config = RunConfig(dataset="grid25", loss="minimax", latent_dim=4, epochs=1,
+                       steps_per_epoch=2, batch_size=16, eval_every=0)
+    run = training.train(config, tmp_path, export=False, verbose=0)
+    assert run.status == "complete"
+    assert run.config()["run"]["arch"] == "mlp" and run.metadata()["architecture"] == "mlp"
+    assert run.name.startswith("grid25-mlp-")

@@ -1,4 +1,4 @@
-"""DCGAN generator and discriminator for square images of 8 to 128 pixels."""
+"""DCGAN generator and discriminator for square images of 8 to 128 pixels (4 or 7 times a power of 2)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,29 @@ from kgan.architectures.base import (
 from kgan.architectures.blocks import square_image_size
 from kgan.errors import KganError
 
-SIZES = (8, 16, 32, 64, 128)
+SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)
+# The resolution the generator starts from and the discriminator ends at: 4x4 for powers of
+# two, 7x7 for MNIST-sized 14/28/56/112 px images (as the Keras DCGAN example), so 28x28
+# data trains at its own size instead of being resized.
+_BASES = (4, 7)
+
+
+def base_resolution(size: int) -> int:
+    """The smallest feature map of a `size`-pixel DCGAN: 4 or 7, with `size` = base * 2**k."""
+    return next(b for b in _BASES if size % b == 0 and (size // b) & (size // b - 1) == 0)
 UPSAMPLING = ("transposed", "nearest")
 _MAX_MULTIPLIER = 8  # filters never exceed 8 * width (DCGAN's 512 at width 64)
 
 
 @REGISTRY.register("dcgan")
 class DCGAN(Architecture):
-    """Radford et al. (2016): strided (transposed) convolutions between 4x4 and the image size.
+    """Radford et al. (2016): strided (transposed) convolutions between 4x4 (7x7 for 28 px and
+    its doublings) and the image size.
 
-    The generator projects `z` to 4x4 features, doubles the resolution until the image size
+    The generator projects `z` to 4x4 (or 7x7) features, doubles the resolution until the image size
     (halving the filters), and ends in a 3x3 convolution to the image's channels with tanh.
     The discriminator mirrors it: a 3x3 convolution from the image, then 4x4 stride-2
-    convolutions with LeakyReLU down to 4x4 (the extra first layer keeps an 8 px
+    convolutions with LeakyReLU down to 4x4 or 7x7 (the extra first layer keeps an 8 px
     discriminator from being a single convolution), then flattens into the shared logit
     head (plus a projection term when conditional).
     An `r`-pixel feature map has `width * min(8, size / r)` filters in the generator and
@@ -86,14 +96,15 @@ class DCGAN(Architecture):
                 h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
             return keras.layers.ReLU(name=f"{name}_relu")(h)
 
-        filters = self._filters(size // 4)
+        base = base_resolution(size)
+        filters = self._filters(size // base)
         h = keras.layers.Dense(
-            4 * 4 * filters, use_bias=not self.generator_batch_norm, name="project"
+            base * base * filters, use_bias=not self.generator_batch_norm, name="project"
         )(h)
-        h = keras.layers.Reshape((4, 4, filters), name="project_reshape")(h)
+        h = keras.layers.Reshape((base, base, filters), name="project_reshape")(h)
         h = normalise_and_activate(h, "project")
-        for i in range(int(math.log2(size // 4))):
-            resolution = 8 * 2**i
+        for i in range(int(math.log2(size // base))):
+            resolution = 2 * base * 2**i
             name = f"up_{resolution}"
             filters = self._filters(size // resolution)
             if self.upsampling == "transposed":
@@ -118,8 +129,8 @@ class DCGAN(Architecture):
         sn = spectral(self.spectral_norm)
         h = sn(keras.layers.Conv2D(self.width, 3, padding="same", name="from_image"))(h)
         h = keras.layers.LeakyReLU(0.2, name="from_image_lrelu")(h)
-        resolution = size
-        while resolution > 4:
+        resolution, base = size, base_resolution(size)
+        while resolution > base:
             resolution //= 2
             name = f"down_{resolution}"
             filters = self._filters(size // (2 * resolution))
