@@ -36,7 +36,7 @@ def digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     kgan's `digits` TFDS dataset splits them (`split_indices`: 297 stratified test images)."""
     from sklearn.datasets import load_digits
 
-    from kgan.datasets.digits.digits_dataset_builder import split_indices
+    from kgan.data.builders.digits.digits_dataset_builder import split_indices
 
     data = load_digits()
     index = dict(zip(("train", "test"), split_indices(data.target)))[split]

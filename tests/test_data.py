@@ -41,7 +41,7 @@ def sk_digits():
 @pytest.fixture(scope="session")
 def digits_split(sk_digits):
     """(train, test) indices into scikit-learn's digits, as kgan's `digits` splits them."""
-    from kgan.datasets.digits.digits_dataset_builder import split_indices
+    from kgan.data.builders.digits.digits_dataset_builder import split_indices
 
     return split_indices(sk_digits.target)
 

@@ -17,7 +17,7 @@ from generators import real_draws_generator
 
 def digits_labels() -> tuple[np.ndarray, np.ndarray]:
     """(train, test) labels of kgan's `digits` splits."""
-    from kgan.datasets.digits.digits_dataset_builder import split_indices
+    from kgan.data.builders.digits.digits_dataset_builder import split_indices
 
     y = load_digits().target.astype(np.int32)
     return tuple(y[index] for index in split_indices(y))
@@ -27,7 +27,7 @@ def digits_labels() -> tuple[np.ndarray, np.ndarray]:
 def digits_npz(tmp_path_factory):
     """scikit-learn's digits split as kgan's `digits` dataset splits them (297 test images
     stratified by class, the other 1,500 train), as an .npz array source in [-1, 1]."""
-    from kgan.datasets.digits.digits_dataset_builder import split_indices
+    from kgan.data.builders.digits.digits_dataset_builder import split_indices
 
     data = load_digits()
     x = (data.images.astype(np.float32) / 8.0 - 1.0)[..., None]

@@ -27,7 +27,7 @@ from sklearn.datasets import load_digits
 import kgan.data
 from kgan import features, metrics
 from kgan.evaluation import Evaluator
-from kgan.datasets.digits.digits_dataset_builder import split_indices
+from kgan.data.builders.digits.digits_dataset_builder import split_indices
 
 N = 297
 #: Minimum FID / floor for each failure. Measured on digits_pixels (floor 0.443): 26.7, 11.8,

@@ -178,7 +178,7 @@ def tfds_builder(name: str, explicit_dir: str | None = None):
     errors as KganError."""
     import tensorflow_datasets as tfds
 
-    import kgan.datasets  # noqa: F401  (registers `digits` with TFDS)
+    import kgan.data.builders  # noqa: F401  (registers `digits` with TFDS)
 
     try:
         return tfds.builder(name, data_dir=data_dir(explicit_dir))

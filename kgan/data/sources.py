@@ -179,7 +179,7 @@ class FolderSource(Source):
 
     def __init__(self, source: str):
         super().__init__(source)
-        from kgan.datasets import scan_folder
+        from kgan.data.builders import scan_folder
 
         path = source[len("folder:") :].strip()
         if not path:
@@ -234,7 +234,7 @@ class FolderSource(Source):
         return f"{len(sizes)} sizes, e.g. {shown}"
 
     def examples(self, split, channels, *, shuffle_files=False, seed=None):
-        from kgan.datasets import ImageFolder
+        from kgan.data.builders import ImageFolder
 
         self.check_split(split)
         import tensorflow_datasets as tfds

@@ -16,7 +16,7 @@ images, `round(v * 255 / 16)`, so that TFDS tools show them and kgan's pipeline 
 `round(p * 16 / 255)` gives back the counts.
 
 Example:
-    >>> import kgan.datasets, tensorflow_datasets as tfds
+    >>> import kgan.data.builders, tensorflow_datasets as tfds
     >>> ds = tfds.load("digits", split="train", data_dir="/tmp/tfds")  # prepared on first use
 """
 
