@@ -27,6 +27,8 @@ import hashlib
 import numpy as np
 import tensorflow_datasets as tfds
 
+from kgan.data.quiet import quiet_tfds
+
 NUM_TRAIN = 1500
 NUM_EXAMPLES = 1797
 NUM_TEST = NUM_EXAMPLES - NUM_TRAIN
@@ -83,20 +85,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     PREPARING_MESSAGE = "kgan: preparing the built-in digits dataset (offline, once) ..."
 
     def is_prepared(self) -> bool:
-        from kgan.data import offline
-
-        with offline.quiet_tfds():  # no "Variant folder ... has no dataset_info.json"
+        with quiet_tfds():  # no "Variant folder ... has no dataset_info.json"
             return super().is_prepared()
 
     def download_and_prepare(self, **kwargs):
         """TFDS's preparation, announced by one kgan line instead of TFDS's "Downloading and
         preparing dataset" (there is nothing to download), its progress bars and its absl
         notes; silent when already prepared."""
-        from kgan.data import offline
-
         if not self.is_prepared():
             print(self.PREPARING_MESSAGE, flush=True)
-        with offline.quiet_tfds():
+        with quiet_tfds():
             super().download_and_prepare(**kwargs)
 
     def _log_download_bytes(self) -> None:
