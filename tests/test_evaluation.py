@@ -151,10 +151,11 @@ def test_a_folder_whose_files_change_gets_fresh_statistics(tmp_path, cache):
     first = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
     reference = first.reference()
     same = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
-    assert same._cache_key() == first._cache_key()  # unchanged files: the cached statistics
+    # Unchanged files: the cached statistics.
+    assert same.real_data.cache_key() == first.real_data.cache_key()
     write(1, 14)  # other pixels and two more images
     changed = evaluation.Evaluator(f"folder:{folder}", extractor="digits")
-    assert changed._cache_key() != first._cache_key()
+    assert changed.real_data.cache_key() != first.real_data.cache_key()
     fresh = changed.reference()
     assert (reference.count, fresh.count) == (12, 14) and fresh.path != reference.path
     assert not np.allclose(fresh.mean, reference.mean)
