@@ -437,7 +437,7 @@ def test_os_errors_about_the_users_files_are_one_line(capsys, monkeypatch, tmp_p
     def denied(args):
         raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
 
-    monkeypatch.setattr(cli, "cmd_list", denied)
+    monkeypatch.setattr(cli.listing, "cmd_list", denied)
     status, _, err = kgan(capsys, "list", "--runs-dir", tmp_path)
     one_line_error(status, err, f"Permission denied: {tmp_path / 'x'}; check the path")
 
@@ -483,11 +483,12 @@ def test_out_of_memory_is_one_line(capsys, monkeypatch, tmp_path, command, hint)
     def no_memory(args):
         raise MemoryError()
 
-    monkeypatch.setattr(cli, f"cmd_{command}", exhausted)
+    module = {"sample": cli.sample, "train": cli.train}[command]  # where the parser finds it
+    monkeypatch.setattr(module, f"cmd_{command}", exhausted)
     argv = [command, "r"] if command == "sample" else [command]
     status, _, err = kgan(capsys, *argv, "--runs-dir", tmp_path)
     one_line_error(status, err, f"out of memory while running `kgan {command}`", hint)
-    monkeypatch.setattr(cli, f"cmd_{command}", no_memory)
+    monkeypatch.setattr(module, f"cmd_{command}", no_memory)
     status, _, err = kgan(capsys, *argv, "--runs-dir", tmp_path)
     one_line_error(status, err, "out of memory", hint)
 

@@ -311,7 +311,7 @@ def test_what_cannot_run_is_said_in_words(trained_by_a_user, monkeypatch, tmp_pa
     _, root, name = trained_by_a_user
     monkeypatch.chdir(PROJECT)
     real = cli._program
-    monkeypatch.setattr(cli, "_program", lambda n: None if n != "kgan" else real(n))
+    monkeypatch.setattr(cli.hints, "_program", lambda n: None if n != "kgan" else real(n))
     odd = tmp_path / "a$b"  # `$` cannot pass through make: the path forms instead
     odd.symlink_to(root, target_is_directory=True)
     lines = cli._next_lines(runs.open_run(odd, name), odd)

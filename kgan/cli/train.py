@@ -1,0 +1,166 @@
+"""`kgan train`: trains a new run or resumes one through `kgan.training.train`, whose
+`kgan.runs.start` makes every run check; the CLI adds only what is its own (flags that a
+resume cannot change, a usable runs folder, --dry-run)."""
+
+from __future__ import annotations
+
+import argparse
+
+from kgan.cli.flags import _add_config_flag, _config_fields, _flag, resolve_train_config
+from kgan.cli.folders import _add_runs_dir, _check_writable_folder, _runs_dir
+from kgan.cli.hints import _next_lines
+from kgan.errors import KganError
+
+
+def _add_train(commands) -> None:
+    """Adds `kgan train` to the subcommands, with a flag per RunConfig field."""
+    from kgan import presets
+
+    train = commands.add_parser(
+        "train",
+        help="train a GAN into a run folder (or resume one)",
+        description=(
+            "Train a GAN and record it in RUNS_DIR/NAME/: configuration, model card, per-epoch "
+            "history and sample grids, checkpoints, the generator and its SavedModel export. "
+            "Start from --preset (the best recipe for a dataset) and override any field with a "
+            "flag; --resume NAME continues an interrupted run from its last finished epoch."
+        ),
+        epilog="example: kgan train --preset digits --name digits",
+    )
+    run = train.add_argument_group("run")
+    run.add_argument(
+        "--preset", metavar="NAME",
+        help=f"start from a preset: {', '.join(presets.names())}",
+    )
+    run.add_argument("--name", help="run name (default: <dataset>-<arch>-<time>)")
+    run.add_argument("--resume", metavar="NAME", help="continue run NAME from its last checkpoint")
+    run.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of the same name",
+    )
+    run.add_argument(
+        "--dry-run", action="store_true",
+        help="print the resolved configuration; write nothing",
+    )
+    run.add_argument(
+        "--no-export", action="store_true",
+        help="skip the SavedModel export at the end",
+    )
+    run.add_argument(
+        "--quiet", action="store_true",
+        help="one line per epoch instead of a progress bar",
+    )
+    _add_runs_dir(run)
+    sections = dict.fromkeys(f.metadata["section"] for f in _config_fields())
+    groups = {title: train.add_argument_group(title) for title in sections}
+    groups["optimisation (Adam)"].add_argument(
+        "--lr", type=float, help="learning rate of both networks (sets --g-lr and --d-lr)"
+    )
+    for field in _config_fields():
+        _add_config_flag(groups[field.metadata["section"]], field)
+    groups["model and objective"].add_argument(
+        "--arch-arg", action="append", metavar="KEY=VALUE",
+        help="architecture option, repeatable (e.g. width=32, spectral_norm=true; width <= 1024, "
+        "mlp units <= 16384)",
+    )
+    train.set_defaults(func=cmd_train)
+
+
+def _check_runs_dir(root) -> None:
+    """Refuses a runs folder that is a file, cannot be created or is not writable, before
+    any work starts (instead of a traceback once training has begun)."""
+    _check_writable_folder(root, "the runs folder", "pass --runs-dir DIR with another folder")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Trains a new run, or resumes one, through `kgan.training.train` (whose `runs.start`
+    checks the name, an existing or busy run, --overwrite and the resume epochs before anything
+    is written); --dry-run prints the resolved configuration instead."""
+    from kgan import runs
+
+    root = _runs_dir(args)
+    _check_runs_dir(root)
+    if args.resume:
+        _refuse_new_run_flags(args)
+        run = runs.open_run(root, args.resume)  # read to say where it resumes from
+        last = run.latest_checkpoint()
+        epoch = last[0] if last else 0
+        if args.dry_run:
+            config = run.run_config()
+            if args.epochs is not None:
+                config = config.replace(epochs=args.epochs)
+            print(f"would resume run {run.name!r} in {run.path} from epoch {epoch}")
+            print(config.summary())
+            return 0
+        name, config = run.name, None
+        announcement = f"resuming run {run.name!r} in {run.path} after epoch {epoch}"
+    else:
+        config = resolve_train_config(args)
+        if args.dry_run:
+            return _dry_run(root, args.name, config)
+        name = args.name or runs.default_name(config)
+        announcement = f"training run {name!r} into {runs.resolve(root, name)}"
+
+    from kgan.training import train
+
+    print(announcement)
+    run = train(
+        config,
+        root,
+        name=name,
+        resume=bool(args.resume),
+        epochs=args.epochs if args.resume else None,
+        overwrite=args.overwrite,
+        export=not args.no_export,
+        verbose=2 if args.quiet else "auto",
+    )
+    _print_outcome(run, root)
+    return 0
+
+
+def _refuse_new_run_flags(args: argparse.Namespace) -> None:
+    """A resume keeps the run's saved configuration: refuses every flag but --epochs."""
+    given = [_flag(f) for f in _config_fields()
+             if f.name != "epochs" and getattr(args, f.name) is not None]
+    given += ["--preset"] * bool(args.preset) + ["--name"] * bool(args.name)
+    given += ["--lr"] * (args.lr is not None) + ["--arch-arg"] * bool(args.arch_arg)
+    given += ["--overwrite"] * args.overwrite
+    if given:
+        raise KganError(
+            f"--resume continues run {args.resume!r} with its saved configuration; "
+            f"drop {', '.join(given)} (only --epochs may change)"
+        )
+
+
+def _dry_run(root, name: str | None, config) -> int:
+    """`kgan train --dry-run` of a new run: the checks `runs.start` makes before writing that
+    need no data (an existing run of that name is fine: --overwrite may be added), then the
+    configuration."""
+    from kgan import runs
+
+    if name:  # a file of that name is refused even with --overwrite
+        runs.check_new_name(root, name, overwrite=True)
+    config.check_names()
+    print(f"would train run {name or '(generated at start)'} into {root}")
+    print(config.summary())
+    return 0
+
+
+def _print_outcome(run, root) -> None:
+    """What the finished run holds, then the "next:" commands."""
+    from kgan import runs
+
+    meta = run.metadata()
+    samples = run.samples()
+    took = runs.duration(meta.get("training_time_s"))
+    print(
+        f"\nrun {run.name!r} complete: {meta.get('epochs_done')} epochs, "
+        f"{meta.get('steps_done')} steps in {took} -> {run.path}"
+    )
+    if samples:
+        print(f"  last sample grid: {samples[-1][1]}")
+    if run.has_export:
+        print(f"  SavedModel:       {run.export_dir}")
+    print("next:")
+    for line in _next_lines(run, root):
+        print(f"  {line}")
