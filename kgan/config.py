@@ -371,7 +371,10 @@ class RunConfig:
         """The configuration as aligned `key: value` lines (what `--dry-run` prints)."""
         data = self.to_dict()
         width = max(len(k) for k in data)
-        return "\n".join(f"{k:<{width}}  {v!r}" for k, v in data.items())
+        notes = {"arch": "  (follows the data: mlp for vectors, dcgan for images)"}
+        return "\n".join(
+            f"{k:<{width}}  {v!r}{notes.get(k, '') if v is None else ''}" for k, v in data.items()
+        )
 
 
 __all__ = ["RunConfig"]

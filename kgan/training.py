@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import platform
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import keras
 import numpy as np
@@ -240,6 +240,7 @@ def train(
     export: bool = True,
     verbose: str | int = "auto",
     callbacks: list | None = None,
+    on_start: Callable[[runs_lib.Start], None] | None = None,
 ) -> runs_lib.Run:
     """Trains a GAN as described by `config` into `runs_dir/name` and returns the run.
 
@@ -253,6 +254,8 @@ def train(
         export: write the SavedModel export into the run folder when training completes.
         verbose: Keras' `fit` verbosity (progress bar per epoch).
         callbacks: extra Keras callbacks (e.g. a metric); they run before the run recorders.
+        on_start: called with the `kgan.runs.Start` once every check has passed, before
+            training (the CLI announces the run's name and folder there).
 
     Raises:
         KganError: bad options, unknown or corrupt run, unreadable data.
@@ -270,6 +273,8 @@ def train(
         print(f"kgan: {started.note}", flush=True)
     if started.done:
         return started.run
+    if on_start is not None:
+        on_start(started)
     run, config, plan = started.run, started.config, started.checked
     with run.recording():
         if not resume:

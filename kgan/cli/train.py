@@ -76,45 +76,56 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Trains a new run, or resumes one, through `kgan.training.train` (whose `runs.start`
     checks the name, an existing or busy run, --overwrite and the resume epochs before anything
     is written); --dry-run prints the resolved configuration instead."""
-    from kgan import runs
-
     root = _runs_dir(args)
     _check_runs_dir(root)
     if args.resume:
         _refuse_new_run_flags(args)
-        run = runs.open_run(root, args.resume)  # read to say where it resumes from
-        last = run.latest_checkpoint()
-        epoch = last[0] if last else 0
         if args.dry_run:
-            config = run.run_config()
-            if args.epochs is not None:
-                config = config.replace(epochs=args.epochs)
-            print(f"would resume run {run.name!r} in {run.path} from epoch {epoch}")
-            print(config.summary())
-            return 0
-        name, config = run.name, None
-        announcement = f"resuming run {run.name!r} in {run.path} after epoch {epoch}"
+            return _dry_resume(root, args.resume, args.epochs)
+        config = None
     else:
         config = resolve_train_config(args)
         if args.dry_run:
             return _dry_run(root, args.name, config)
-        name = args.name or runs.default_name(config)
-        announcement = f"training run {name!r} into {runs.resolve(root, name)}"
 
     from kgan.training import train
 
-    print(announcement)
     run = train(
         config,
         root,
-        name=name,
+        name=args.resume or args.name,
         resume=bool(args.resume),
         epochs=args.epochs if args.resume else None,
         overwrite=args.overwrite,
         export=not args.no_export,
         verbose=2 if args.quiet else "auto",
+        on_start=lambda started: _announce(started, resumed=bool(args.resume)),
     )
     _print_outcome(run, root)
+    return 0
+
+
+def _announce(started, *, resumed: bool) -> None:
+    """The first line of a run that passed every check: its name, folder and starting epoch."""
+    run = started.run
+    if resumed:
+        epoch = started.checkpoint[0] if started.checkpoint else 0
+        print(f"resuming run {run.name!r} in {run.path} after epoch {epoch}", flush=True)
+    else:
+        print(f"training run {run.name!r} into {run.path}", flush=True)
+
+
+def _dry_resume(root, name: str, epochs: int | None) -> int:
+    """`kgan train --resume NAME --dry-run`: where the run would resume, and its configuration."""
+    from kgan import runs
+
+    run = runs.open_run(root, name)
+    last = run.latest_checkpoint()
+    config = run.run_config()
+    if epochs is not None:
+        config = config.replace(epochs=epochs)
+    print(f"would resume run {run.name!r} in {run.path} from epoch {last[0] if last else 0}")
+    print(config.summary())
     return 0
 
 
