@@ -402,70 +402,18 @@ class GAN(keras.Model):
             # Mirrored EMA variables are updated once, in cross-replica context.
             context.merge_call(lambda strategy: update(strategy))
 
-    # ----------------------------------------------------------------- health
-
-    #: Latents of the output check in `non_finite`: a fixed, small batch.
-    _CHECK_NUM = 16
-    _CHECK_SEED = 0x600D
-
-    def _named_state(self) -> list[tuple[str, object]]:
-        """Every float variable of the model's state, named by the part it belongs to."""
-        parts = [("generator", self.generator.variables),
-                 ("discriminator", self.discriminator.variables)]
-        if self.ema_generator is not None:
-            parts.append(("ema_generator", self.ema_generator.variables))
-        for part, optimizer in (("d_optimizer", getattr(self, "d_optimizer", None)),
-                                ("g_optimizer", getattr(self, "g_optimizer", None))):
-            if optimizer is not None:
-                parts.append((part, optimizer.variables))
-        found, seen = [], set()
-        for part, variables in parts:
-            for v in variables:
-                if id(v) in seen or not v.dtype.startswith(("float", "bfloat")):
-                    continue
-                seen.add(id(v))
-                found.append((f"{part}/{v.path}", v))
-        return found
-
     def non_finite(self) -> list[str]:
-        """What holds a NaN or an infinity: variables of both networks, the EMA generator and
-        both optimizers, and the outputs of the generator and the sampler on a fixed latent
-        batch. Empty when the model is healthy.
-
-        Checked on the weights themselves, not on the losses: fused CPU kernels (oneDNN's
-        matmul + activation) can turn NaN activations into finite values, so a model with NaN
-        weights may still report finite losses. One compiled call.
+        """What holds a NaN or an infinity (`kgan.finite.non_finite`): the variables of both
+        networks, the EMA generator and both optimizers, and the generators' outputs on a fixed
+        latent batch. Empty when the model is healthy.
 
         Example:
             >>> gan.non_finite()
             []
         """
-        if getattr(self, "_finite_check", None) is None:
-            named = self._named_state()
-            names = [name for name, _ in named]
-            variables = [v for _, v in named]
-            networks = [("generator output", self.generator)]
-            if self.ema_generator is not None:
-                networks.append(("ema_generator output", self.ema_generator))
-            names += [name for name, _ in networks]
-            z = sample_latents(self._CHECK_NUM, self._CHECK_SEED, self.latent_dim)
-            labels = self._labels_for(self._CHECK_NUM, None)
-            inputs = self._generator_inputs(z, None if labels is None else tf.constant(labels))
+        from kgan import finite
 
-            @tf.function
-            def check():
-                flags = [tf.reduce_all(tf.math.is_finite(v)) for v in variables]
-                flags += [
-                    tf.reduce_all(tf.math.is_finite(tf.cast(net(inputs, training=False),
-                                                            tf.float32)))
-                    for _, net in networks
-                ]
-                return tf.stack(flags)
-
-            object.__setattr__(self, "_finite_check", (names, check))
-        names, check = self._finite_check
-        flags = keras.ops.convert_to_numpy(check())
-        return [name for name, ok in zip(names, flags) if not ok]
+        return finite.non_finite(self)
 
     # ----------------------------------------------------------------- sampling
 
