@@ -97,7 +97,7 @@ class HealthMonitor(keras.callbacks.Callback):
         self.verbose = verbose
         self.reference = None
         if reference is not None:
-            reference = np.asarray(reference, np.float64).reshape(len(reference), -1)
+            reference = health.as_rows(reference)
             self.reference = reference[: self.num]
             self.real_diversity = health.diversity(self.reference)
         self.real_class_spreads: dict[int, float] = {}
@@ -144,8 +144,7 @@ class HealthMonitor(keras.callbacks.Callback):
     def _fake(self, gan, num: int, labels=None) -> np.ndarray:
         """The raw generator's samples on fixed latents, as rows of the reference space."""
         samples = gan.generate(num, seed=GRID_SEED + 1, labels=labels, use_ema=False)
-        fake = self.embed(samples) if self.embed is not None else samples
-        return np.asarray(fake, np.float64).reshape(len(fake), -1)
+        return health.as_rows(self.embed(samples) if self.embed is not None else samples)
 
     def diversity(self, gan) -> dict[str, float]:
         """The raw generator's `spread` and `neighbour` distance relative to as many real
@@ -156,7 +155,7 @@ class HealthMonitor(keras.callbacks.Callback):
     def _collapse(self, gan, epoch: int) -> str | None:
         message = health.mode_collapse(self.diversity(gan), self.min_spread, self.min_neighbour)
         self._varied = self._varied or message is None
-        if message is None or not (self._varied or epoch >= self.warmup):
+        if message is None or health.warming_up(epoch, self.warmup, self._varied):
             return None
         return message
 
@@ -173,7 +172,7 @@ class HealthMonitor(keras.callbacks.Callback):
         ratios = self.class_diversity(gan)
         low = health.collapsed_classes(ratios, self.min_class_spread)
         self._classes_varied = self._classes_varied or not low
-        if not low or not (self._classes_varied or epoch >= self.warmup):
+        if not low or health.warming_up(epoch, self.warmup, self._classes_varied):
             return None
         self.collapsed_classes = low
         return health.class_collapse(ratios, low)
@@ -201,17 +200,11 @@ class HealthMonitor(keras.callbacks.Callback):
         if self.on_warning == "warn" or self.reason is not None:
             return
         self.model.stop_training = True
-        what = f"health monitor: {serious[0]} at epoch {done} ({found[serious[0]]})"
-        if self.on_warning == "stop":
-            self.reason = f"{what}; stopped (on_warning='stop')"
-        elif self._good is None:
-            self.reason = f"{what}; stopped: no earlier epoch was free of warnings to roll back to"
-        else:
+        if self.on_warning == "rollback" and self._good is not None:
             self._rollback()
-            self.reason = (
-                f"{what}; rolled back to epoch {self.rolled_back_to}, the last epoch without "
-                "warnings (its checkpoint and generator are the run's)"
-            )
+        kind = serious[0]
+        self.reason = health.stop_reason(kind, done, found[kind], self.on_warning,
+                                         self.rolled_back_to)
         if self.verbose:
             print(f"kgan: {self.reason}", flush=True)
 
