@@ -98,8 +98,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
         bad = health.non_finite_keys(logs)
         if bad:
             values = ", ".join(f"{k}={float(logs[k])}" for k in bad)
+            step = training_step(self.model)
             self._stop(
-                f"non-finite loss at epoch {self._epoch}, step {training_step(self.model)} ({values}); "
+                f"non-finite loss at epoch {self._epoch}, step {step} ({values}); "
                 "lower the learning rates, add a regulariser (e.g. r1) or use another loss"
             )
             return
