@@ -95,6 +95,17 @@ def divergence(
     )
 
 
+def as_rows(x) -> np.ndarray:
+    """`x` (samples or features) as float64 rows, one per sample: the space the checks use."""
+    return np.asarray(x, np.float64).reshape(len(x), -1)
+
+
+def warming_up(epoch: int, warmup: int, varied: bool) -> bool:
+    """A collapse warning waits before epoch `warmup` (1-based) until the generator has once
+    been diverse (`varied`): a fresh generator varies little."""
+    return not (varied or epoch >= warmup)
+
+
 def diversity(x: np.ndarray) -> dict[str, float]:
     """Spread (mean per-feature standard deviation) and median nearest-neighbour distance."""
     return {
@@ -176,9 +187,25 @@ def class_collapse(ratios: Mapping[int, float], classes: Sequence[int]) -> str:
     )
 
 
+def stop_reason(kind: str, epoch: int, message: str, on_warning: str,
+                rolled_back_to: int | None = None) -> str:
+    """What `HealthMonitor` did about pattern `kind` at `epoch` under `on_warning` ("stop" or
+    "rollback"; `rolled_back_to`: the epoch restored, None when there was none to go back to)."""
+    what = f"health monitor: {kind} at epoch {epoch} ({message})"
+    if on_warning == "stop":
+        return f"{what}; stopped (on_warning='stop')"
+    if rolled_back_to is None:
+        return f"{what}; stopped: no earlier epoch was free of warnings to roll back to"
+    return (
+        f"{what}; rolled back to epoch {rolled_back_to}, the last epoch without "
+        "warnings (its checkpoint and generator are the run's)"
+    )
+
+
 __all__ = [
     "HEALTH_ACTIONS",
     "MIN_CLASS_SPREAD",
+    "as_rows",
     "class_collapse",
     "class_spread_ratios",
     "class_spreads",
@@ -191,4 +218,6 @@ __all__ = [
     "non_finite_logs",
     "non_finite_weights",
     "relative_diversity",
+    "stop_reason",
+    "warming_up",
 ]

@@ -78,3 +78,23 @@ def test_class_spreads_and_class_collapse():
 def test_the_callbacks_module_keeps_its_names():
     assert callbacks.HEALTH_ACTIONS is health.HEALTH_ACTIONS == ("warn", "stop", "rollback")
     assert callbacks.MIN_CLASS_SPREAD == health.MIN_CLASS_SPREAD == 0.2
+
+
+def test_collapse_warnings_wait_for_warmup_or_a_diverse_generator():
+    assert health.warming_up(epoch=2, warmup=3, varied=False)
+    assert not health.warming_up(epoch=3, warmup=3, varied=False)
+    assert not health.warming_up(epoch=1, warmup=3, varied=True)
+    assert health.as_rows(np.zeros((4, 2, 3), np.float32)).shape == (4, 6)
+
+
+def test_stop_reason_says_what_the_monitor_did():
+    what = "health monitor: divergence at epoch 5 (D won)"
+    assert health.stop_reason("divergence", 5, "D won", "stop") == (
+        f"{what}; stopped (on_warning='stop')"
+    )
+    assert health.stop_reason("divergence", 5, "D won", "rollback").endswith(
+        "no earlier epoch was free of warnings to roll back to"
+    )
+    assert health.stop_reason("divergence", 5, "D won", "rollback", 3).startswith(
+        f"{what}; rolled back to epoch 3, the last epoch without warnings"
+    )

@@ -10,6 +10,7 @@ import scipy.spatial
 
 from kgan import metrics, toy
 from kgan.errors import KganError
+from kgan.metrics import neighbours
 
 
 def _random_cov(rng, d):
@@ -233,7 +234,7 @@ def test_density_coverage_match_brute_force_across_chunks(monkeypatch):
     distances = scipy.spatial.distance.cdist(real, real)
     radii = np.sort(distances, axis=1)[:, 5]  # column 0 is the point itself
     inside = scipy.spatial.distance.cdist(real, fake) < radii[:, None]
-    monkeypatch.setattr(metrics, "_chunk_rows", lambda m: 7)  # several blocks per side
+    monkeypatch.setattr(neighbours, "_chunk_rows", lambda m: 7)  # several blocks per side
     result = metrics.density_coverage(real, fake)
     assert result["density"] == pytest.approx(inside.sum() / (5 * 45), abs=1e-12)
     assert result["coverage"] == pytest.approx(inside.any(1).mean(), abs=1e-12)
