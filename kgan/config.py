@@ -109,6 +109,10 @@ class RunConfig:
     batch_size: int = _option(64, "schedule", "examples per training step")
     epochs: int = _option(20, "schedule", f"epochs in total, at most {MAX_EPOCHS:,} (with "
                           "--resume: extend to this)")
+    minutes: float | None = _option(
+        None, "schedule", "train for about N minutes: stop at the end of the epoch after which "
+        "another would overrun them; the run ends complete with the epochs done (--epochs stays "
+        "the upper bound; kgan train --minutes without --epochs lifts it)", metavar="N")
     steps_per_epoch: int | None = _option(
         None, "schedule", f"at most {MAX_STEPS_PER_EPOCH:,}; epochs x steps x batch size at most "
         "10**15 (default: one pass over the data)")
@@ -173,6 +177,13 @@ class RunConfig:
             problems.append(f"arch_kwargs must be a dict, got {self.arch_kwargs!r}")
         if not isinstance(self.seed, int):
             problems.append(f"seed must be an integer, got {self.seed!r}")
+        if self.minutes is not None and not _finite_above(self.minutes, 0.0, inclusive=False):
+            problems.append(f"minutes must be a finite number > 0, got {self.minutes!r}")
+        elif self.minutes is not None and self.lr_decay:
+            problems.append(
+                "minutes and lr_decay do not go together: a decay to 0 needs a known length "
+                "(pass --lr-decay 0 with --minutes, or --epochs instead of --minutes)"
+            )
         if not isinstance(self.eval_every, int) or self.eval_every < 0:
             problems.append(f"eval_every must be an integer >= 0 (0: off), got {self.eval_every!r}")
         if not isinstance(self.eval_num, int) or self.eval_num < 10:

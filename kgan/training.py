@@ -317,6 +317,7 @@ def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: 
     time_offset = float(history[-1].get("time") or 0.0) if history else 0.0
     monitor = _health_monitor(run, config, evaluator, real, real_labels)
     recorders = callbacks_lib.run_callbacks(run, grid, time_offset, monitor)
+    budget = [callbacks_lib.TimeBudget(config.minutes, time_offset)] if config.minutes else []
     if plan.first_epoch < config.epochs:
         plan.gan.fit(
             plan.batches,
@@ -324,6 +325,7 @@ def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: 
             initial_epoch=plan.first_epoch,
             steps_per_epoch=plan.steps,
             callbacks=[
+                *budget,  # first: the epoch's other callbacks see that it is the last
                 recorders.stopper,
                 *_metric_callbacks(run, config, evaluator),
                 *callbacks,
@@ -343,6 +345,21 @@ def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: 
         raise TrainingDiverged(f"run {run.name!r} failed: {reason}", reason)
     if monitor.reason:
         raise TrainingStopped(f"run {run.name!r} stopped: {monitor.reason}", monitor.reason)
+    if budget and budget[0].stopped_after:
+        _end_at_budget(run, config, budget[0].stopped_after)
+
+
+def _end_at_budget(run, config: RunConfig, epochs: int) -> None:
+    """A run its time budget stopped plans the epochs it did, so it is complete, and
+    `--resume NAME --epochs N` extends it like any other run."""
+    saved = run.config()
+    run.write_config(
+        {**{k: v for k, v in saved.items() if k != "format"},
+         "run": config.replace(epochs=epochs).to_dict()}
+    )
+    run.update_metadata(epochs=epochs)
+    print(f"kgan: stopped after epoch {epochs}: the {config.minutes:g}-minute budget "
+          "would not fit another epoch", flush=True)
 
 
 def _health_monitor(run, config: RunConfig, evaluator, real: np.ndarray, labels=None):

@@ -271,6 +271,22 @@ def test_deterministic_flag_reaches_the_config(capsys, tmp_path):
     assert status == 0 and lines["deterministic"] == "True"
 
 
+def test_minutes_flag_lets_the_budget_end_the_run(capsys, tmp_path):
+    """--minutes without --epochs: the budget, not the preset's epoch count, ends the run."""
+    status, out, _ = kgan(capsys, "train", "--preset", "digits", "--minutes", 15, "--dry-run",
+                          "--runs-dir", tmp_path)
+    lines = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert status == 0 and lines["minutes"] == "15.0" and lines["epochs"] == "1000000"
+    status, out, _ = kgan(capsys, "train", "--preset", "digits", "--minutes", 15, "--epochs", 40,
+                          "--dry-run", "--runs-dir", tmp_path)
+    lines = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert status == 0 and lines["epochs"] == "40"  # an explicit cap stays
+    status, _, err = kgan(capsys, "train", "--preset", "ring8", "--minutes", 5, "--dry-run",
+                          "--runs-dir", tmp_path)
+    assert status == 2 and "minutes and lr_decay do not go together" in err
+    assert "--lr-decay 0" in err and "Traceback" not in err
+
+
 def test_resume_dry_run(capsys, trained):
     status, out, _ = kgan(capsys, "train", "--resume", "r", "--dry-run", "--runs-dir", trained)
     assert status == 0 and "would resume run 'r'" in out and "from epoch 2" in out

@@ -19,6 +19,7 @@ import dataclasses
 import keras
 
 from kgan import runs as runs_lib
+from kgan.callbacks.budget import TimeBudget
 from kgan.callbacks.evaluate import EvaluateEvery
 from kgan.callbacks.guards import PoisonedModel, StopOnNonFinite, poisoned, save
 from kgan.callbacks.monitor import HealthMonitor
@@ -91,6 +92,7 @@ __all__ = [
     "SampleGrid",
     "StopOnNonFinite",
     "TensorBoardWriter",
+    "TimeBudget",
     "poisoned",
     "run_callbacks",
     "save",

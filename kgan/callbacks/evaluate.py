@@ -75,7 +75,8 @@ class EvaluateEvery(keras.callbacks.Callback):
         from kgan import evaluation
 
         done = epoch + 1
-        last = done == (self.params or {}).get("epochs")
+        # The last epoch: the planned one, or one after which a callback stops training.
+        last = done == (self.params or {}).get("epochs") or self.model.stop_training
         if not self.metrics or not healthy(self.model, logs) or (done % self.every and not last):
             return
         labels = evaluation.sample_labels(self.num, conditional_classes(self.model))

@@ -89,7 +89,7 @@ def _parse_arch_args(pairs) -> dict:
 def resolve_train_config(args: argparse.Namespace):
     """The RunConfig of `kgan train`: the preset (or the defaults), then every flag given."""
     from kgan import presets
-    from kgan.config import RunConfig
+    from kgan.config import MAX_EPOCHS, RunConfig
 
     config = presets.get(args.preset) if args.preset else RunConfig()
     changes = {f.name: getattr(args, f.name) for f in _config_fields()
@@ -97,6 +97,8 @@ def resolve_train_config(args: argparse.Namespace):
     if args.lr is not None:
         changes.setdefault("g_lr", args.lr)
         changes.setdefault("d_lr", args.lr)
+    if "minutes" in changes and "epochs" not in changes:
+        changes["epochs"] = MAX_EPOCHS  # the budget, not an epoch count, ends the run
     if changes.get("regularizer") == "none":
         changes["regularizer"] = None
     if "ema" in changes and changes["ema"] == 0:

@@ -210,7 +210,8 @@ def _resumed_config(run: Run, epochs: int | None) -> RunConfig:
             f"run {run.name!r} decays its learning rates to 0 at epoch {config.epochs} "
             "(lr_decay); it cannot be extended — train a new run with more --epochs"
         )
-    return config.replace(epochs=epochs)
+    # An explicit --epochs replaces a time budget: the budget was what ended the run.
+    return config.replace(epochs=epochs, minutes=None)
 
 
 __all__ = ["RunFailed", "Start", "default_name", "recording", "start"]
