@@ -101,9 +101,7 @@ def _source(model, num_classes: int | None, use_ema: bool):
     `data_shape`, such as `kgan.dashboard.sampling.Sampler`)."""
     import keras
 
-    from kgan.gan import GAN
-
-    if isinstance(model, GAN):
+    if isinstance(model, keras.Model) and hasattr(model, "sampler"):  # a kgan.GAN
         network = model.sampler if use_ema else model.generator
         return _keras_call(network), model.latent_dim, model.num_classes, model.data_shape
     if isinstance(model, keras.Model):

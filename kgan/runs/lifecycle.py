@@ -15,31 +15,19 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from kgan.errors import KganError
 from kgan.runs.folder import Run, check_new_name, new_run, open_run
 from kgan.runs.layout import RunError
 from kgan.runs.lock import busy_error, lock_run
+from kgan.runs.status import RunFailed, recording
 
 if TYPE_CHECKING:
     from kgan.config import RunConfig
-
-
-class RunFailed(KganError):
-    """Training ended the run on purpose; `reason` is what its model card records.
-
-    Example:
-        >>> raise RunFailed("run 'w' failed: exploding loss at epoch 1", "exploding loss at epoch 1")
-    """
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -142,30 +130,6 @@ def _reopen(run: Run, config: RunConfig, checkpoint, checked) -> Start:
             {**{k: v for k, v in saved.items() if k != "format"}, "run": config.to_dict()}
         )
     return Start(run, config, checkpoint, checked, note)
-
-
-@contextlib.contextmanager
-def recording(run: Run) -> Iterator[Run]:
-    """Marks `run` running by this process for the block, then complete when the block ends,
-    failed when it raises: with `RunFailed.reason`, "interrupted by the user" for Ctrl-C, else
-    the exception's type and message. Frees the run's lock either way."""
-    try:
-        run.mark_running()
-    except BaseException:
-        run._release_lock()
-        raise
-    try:
-        yield run
-    except RunFailed as e:
-        run.mark_failed(e.reason)
-        raise
-    except KeyboardInterrupt:
-        run.mark_failed(f"interrupted by the user; continue it with --resume {run.name}")
-        raise
-    except BaseException as e:
-        run.mark_failed(f"{type(e).__name__}: {' '.join(str(e).split())}"[:500])
-        raise
-    run.mark_complete()
 
 
 def default_name(config: RunConfig) -> str:

@@ -3,10 +3,12 @@ the marks (with the run's lock) that a training process leaves on its model card
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-from typing import TYPE_CHECKING, ContextManager
+from typing import ContextManager, Iterator
 
+from kgan.errors import KganError
 from kgan.runs.card import RunCard
 from kgan.runs.layout import _LOCK_WAIT, INTERRUPTED
 from kgan.runs.lock import (
@@ -19,9 +21,6 @@ from kgan.runs.lock import (
     lock_run,
     process_identity,
 )
-
-if TYPE_CHECKING:
-    from kgan.runs.folder import Run
 
 #: What `mark_complete` and `mark_failed` write over `process_identity`'s fields.
 _NO_PROCESS = {"pid": None, "pid_start": None, "boot_id": None}
@@ -94,14 +93,48 @@ class RunStatus(RunCard):
         finally:
             self._release_lock()
 
-    def recording(self) -> ContextManager[Run]:
+    def recording(self) -> ContextManager[RunStatus]:
         """`with run.recording():` marks the run running for the block, then complete, or
-        failed with the reason the block raised (`kgan.runs.lifecycle.recording`)."""
-        from kgan.runs.lifecycle import recording
-
+        failed with the reason the block raised (`recording`)."""
         return recording(self)
 
     def _release_lock(self) -> None:
         lock = _HELD.get(str(self.lock_path))
         if lock is not None:
             lock.release()
+
+
+class RunFailed(KganError):
+    """Training ended the run on purpose; `reason` is what its model card records.
+
+    Example:
+        >>> raise RunFailed("run 'w' failed: exploding loss at epoch 1", "exploding loss at epoch 1")
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def recording(run: RunStatus) -> Iterator[RunStatus]:
+    """Marks `run` running by this process for the block, then complete when the block ends,
+    failed when it raises: with `RunFailed.reason`, "interrupted by the user" for Ctrl-C, else
+    the exception's type and message. Frees the run's lock either way."""
+    try:
+        run.mark_running()
+    except BaseException:
+        run._release_lock()
+        raise
+    try:
+        yield run
+    except RunFailed as e:
+        run.mark_failed(e.reason)
+        raise
+    except KeyboardInterrupt:
+        run.mark_failed(f"interrupted by the user; continue it with --resume {run.name}")
+        raise
+    except BaseException as e:
+        run.mark_failed(f"{type(e).__name__}: {' '.join(str(e).split())}"[:500])
+        raise
+    run.mark_complete()
