@@ -122,9 +122,9 @@ class RunConfig:
         "epoch", metavar="N")
     jit_compile: bool = _option(False, "schedule", "XLA-compile the train step (see "
                                 "benchmarks/README.md for when it pays)")
-    deterministic: bool = _option(False, "schedule", "run TensorFlow's ops deterministically, so "
-                                  "a resumed run matches an uninterrupted one bit for bit "
-                                  "(slower)")
+    deterministic: bool = _option(False, "schedule", "run TensorFlow's ops deterministically, one "
+                                  "at a time and without oneDNN, so a resumed run matches an "
+                                  "uninterrupted one bit for bit (slower)")
     seed: int = _option(0, "schedule", "seeds the weights, the data order and all training noise")
     grid_size: int = _option(8, "schedule", f"sample grid of N x N per epoch (N <= "
                              f"{MAX_GRID_SIZE}; conditional image runs: one column per class)",

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import callbacks as callbacks_lib
+from kgan import determinism
 from kgan import evaluation
 from kgan import runs as runs_lib
 from kgan.config import RunConfig
@@ -135,14 +136,11 @@ class _Plan:
 def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
     """Everything of a run that can fail on the user's input (`kgan.runs.start` calls it
     before it writes anything); seeds the process for the GAN's weights and the data order."""
-    if config.deterministic:
-        _one_op_at_a_time()
     info = data_info(config)
     steps = steps_per_epoch(config, info)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic:
-        # Process-wide and irreversible: TensorFlow offers no switch back.
-        tf.config.experimental.enable_op_determinism()
+        determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
     if checkpoint is not None:
         first_epoch, gan = checkpoint[0], _load_checkpoint(checkpoint[1])
         config.check_model(gan)
@@ -152,24 +150,6 @@ def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
 
 
 # ----------------------------------------------------------------------------- the run
-
-
-def _one_op_at_a_time() -> None:
-    """Runs TensorFlow's ops one after another, as a deterministic run needs: op determinism
-    alone left ops that ran side by side in the inter-op pool rounding differently from one
-    process to the next (measured: 6 of 17 runs differed under load, 0 of 39 with one inter-op
-    thread). Must happen before TensorFlow starts; later it can only warn."""
-    if tf.config.threading.get_inter_op_parallelism_threads() == 1:
-        return
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        print(
-            "kgan: warning: TensorFlow started before this deterministic run, with several "
-            "inter-op threads, so it may not repeat bit for bit in another process; train it "
-            "first in its process, or set TF_NUM_INTEROP_THREADS=1",
-            flush=True,
-        )
 
 
 def versions() -> dict:
@@ -263,7 +243,7 @@ def train(
     """
     root = Path(runs_dir) if runs_dir is not None else runs_lib.default_root()
     if config is not None and config.deterministic:
-        _one_op_at_a_time()  # before `data_info`, which may start TensorFlow
+        determinism.enable()  # before `data_info`: one inter-op thread needs a fresh runtime
     if config is not None and not resume:
         config = config.for_data(data_info(config).kind)  # e.g. mlp for vector data
     started = runs_lib.start(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -105,14 +106,23 @@ def _trainer(root, pause_marker=None, resume=False) -> list[str]:
     return [sys.executable, "-c", child, json.dumps(tiny(deterministic=True).to_dict())]
 
 
+def _deterministic_env() -> dict:
+    """The environment a deterministic run repeats bit for bit in (`kgan.determinism`)."""
+    from kgan import determinism
+
+    return {**os.environ, **determinism.ENVIRONMENT}
+
+
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     """Kill a real training process in the middle of epoch 2, resume, compare bit for bit.
 
-    Exact equality across processes is what `deterministic=True` promises (without it,
-    oneDNN's kernels may round differently under load: docs/run_folder.md). Every run is its
-    own process, since op determinism cannot be switched off again in this one."""
+    Exact equality across processes is what `deterministic=True` promises in the environment
+    `kgan train` gives it (oneDNN off, one inter-op thread: `kgan.determinism`; without it
+    kernels may round differently under load: docs/run_folder.md). Every run is its own
+    process, since op determinism cannot be switched off again in this one."""
     marker = tmp_path / "paused"
-    process = subprocess.Popen(_trainer(tmp_path / "killed", pause_marker=marker))
+    process = subprocess.Popen(_trainer(tmp_path / "killed", pause_marker=marker),
+                               env=_deterministic_env())
     try:
         deadline = time.monotonic() + 300
         while not marker.exists():
@@ -121,7 +131,9 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
             time.sleep(0.1)
         # The full run trains while the other one sleeps, never beside it: two trainers
         # computing at once on 2 cores were seen to round epoch 1 differently (~1e-6).
-        subprocess.run(_trainer(tmp_path / "full"), check=True, timeout=600)
+        full_run = subprocess.run(_trainer(tmp_path / "full"), check=True, timeout=600,
+                                  env=_deterministic_env(), capture_output=True, text=True)
+        assert "warning" not in full_run.stdout, full_run.stdout
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -133,7 +145,8 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     assert [e for e, _ in killed.checkpoints()] == [1]
     assert [r["epoch"] for r in killed.history()] == [1]
 
-    subprocess.run(_trainer(tmp_path / "killed", resume=True), check=True, timeout=600)
+    subprocess.run(_trainer(tmp_path / "killed", resume=True), check=True, timeout=600,
+                   env=_deterministic_env())
     resumed = runs.open_run(tmp_path / "killed", "r")
     assert resumed.status == "complete"
     assert resumed.metadata()["deterministic"] is True
@@ -343,3 +356,21 @@ def test_a_budget_that_is_not_reached_changes_nothing(tmp_path):
     run = training.train(tiny(minutes=60.0, lr_decay=0.0), tmp_path, name="r", export=False,
                          verbose=0)
     assert [r["epoch"] for r in run.history()] == [1, 2, 3] and run.config()["run"]["epochs"] == 3
+
+
+def test_a_deterministic_run_says_when_its_process_cannot_repeat_it(tmp_path):
+    """`kgan train --deterministic` starts TensorFlow in the environment that repeats bit for
+    bit; a Python program that did not is warned, once."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS",
+                                                            "TF_NUM_INTEROP_THREADS")}
+    python = subprocess.run(_trainer(tmp_path / "py"), env=env, capture_output=True, text=True,
+                            timeout=600, check=True)
+    assert python.stdout.count("kgan: warning: this deterministic run may not repeat") == 1
+    assert "oneDNN on" in python.stdout and "TF_ENABLE_ONEDNN_OPTS=0" in python.stdout
+    kgan = Path(sys.executable).with_name("kgan")
+    cli = subprocess.run([str(kgan), "train", "--preset", "ring8", "--deterministic", "--epochs",
+                          "1", "--steps-per-epoch", "2", "--steps-per-execution", "1",
+                          "--no-export", "--quiet", "--runs-dir", str(tmp_path / "cli")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert cli.returncode == 0, cli.stderr
+    assert "warning: this deterministic run" not in cli.stdout, cli.stdout

@@ -77,6 +77,10 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Runs `kgan ARGV` (default: sys.argv) and returns its exit status."""
     args = build_parser().parse_args(argv)
+    if args.command == "train":
+        from kgan.cli.train import prepare_determinism
+
+        prepare_determinism(args)  # environment TensorFlow reads once, when it starts
     from kgan import quiet
 
     quiet.quiet_tensorflow(verbose=args.verbose)  # before any command imports TensorFlow

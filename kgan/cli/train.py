@@ -66,6 +66,25 @@ def _add_train(commands) -> None:
     train.set_defaults(func=cmd_train)
 
 
+def prepare_determinism(args: argparse.Namespace) -> None:
+    """For a deterministic run (`--deterministic`, or resuming one), before TensorFlow starts:
+    oneDNN off and one inter-op thread (`kgan.determinism.ENVIRONMENT`), unless the user
+    set them. A resumed run's saved config says; an unreadable one is left to `train`."""
+    import os
+
+    from kgan import determinism, runs
+
+    wanted = bool(getattr(args, "deterministic", False))
+    if args.resume and not wanted:
+        try:
+            wanted = runs.open_run(_runs_dir(args), args.resume).run_config().deterministic
+        except Exception:  # noqa: BLE001 - kgan train reports a bad run itself, in one line
+            wanted = False
+    if wanted:
+        for name, value in determinism.ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
+
+
 def _check_runs_dir(root) -> None:
     """Refuses a runs folder that is a file, cannot be created or is not writable, before
     any work starts (instead of a traceback once training has begun)."""
