@@ -354,7 +354,10 @@ class GAN(keras.Model):
         z = self._noise(self._key(step, _G_STREAM), local_batch, replicas, replica)
         with tf.GradientTape() as tape:
             fake = self.generator(self._generator_inputs(z, labels), training=True)
-            g_loss = average(self.gan_loss.generator_loss(critic(fake)))
+            # Relativistic losses compare with this batch's real logits (no gradient reaches
+            # the generator through them); every other loss skips that pass.
+            real_logits_g = critic(real) if self.gan_loss.needs_real_logits else None
+            g_loss = average(self.gan_loss.generator_loss(critic(fake), real_logits_g))
             scaled = self._scale(self.g_optimizer, g_loss)
         grads = tape.gradient(scaled, g_vars)
         self.g_optimizer.apply_gradients(zip(grads, g_vars))

@@ -27,14 +27,22 @@ def _per_example(x: tf.Tensor) -> tf.Tensor:
 
 
 class GANLoss:
-    """A pair of per-example losses on logits; subclasses define the two methods."""
+    """A pair of per-example losses on logits; subclasses define the two methods.
+
+    `generator_loss` also receives the logits of the batch's real examples when the loss sets
+    `needs_real_logits` (relativistic losses compare each fake with a real); the model skips
+    that discriminator pass for every other loss, which ignores the argument.
+    """
 
     name: str
+    needs_real_logits = False
 
     def discriminator_loss(self, real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError
 
-    def generator_loss(self, fake_logits: tf.Tensor) -> tf.Tensor:
+    def generator_loss(
+        self, fake_logits: tf.Tensor, real_logits: tf.Tensor | None = None
+    ) -> tf.Tensor:
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -71,7 +79,7 @@ class Minimax(GANLoss):
             tf.nn.softplus(fake_logits)
         )
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return _per_example(-tf.nn.softplus(fake_logits))
 
 
@@ -79,7 +87,7 @@ class Minimax(GANLoss):
 class NonSaturating(Minimax):
     """Same discriminator as minimax; G maximises log D(G(z)), i.e. minimises softplus(-fake)."""
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return _per_example(tf.nn.softplus(-fake_logits))
 
 
@@ -90,7 +98,7 @@ class Wasserstein(GANLoss):
     def discriminator_loss(self, real_logits, fake_logits):
         return _per_example(fake_logits) - _per_example(real_logits)
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return -_per_example(fake_logits)
 
 
@@ -103,7 +111,7 @@ class Hinge(GANLoss):
             tf.nn.relu(1.0 + tf.cast(fake_logits, tf.float32))
         )
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return -_per_example(fake_logits)
 
 
@@ -116,8 +124,32 @@ class LeastSquares(GANLoss):
         fake = tf.cast(fake_logits, tf.float32)
         return 0.5 * (_per_example(tf.square(real - 1.0)) + _per_example(tf.square(fake)))
 
-    def generator_loss(self, fake_logits):
+    def generator_loss(self, fake_logits, real_logits=None):
         return 0.5 * _per_example(tf.square(tf.cast(fake_logits, tf.float32) - 1.0))
+
+
+@register("relativistic")
+class Relativistic(GANLoss):
+    """Relativistic pairing GAN (RpGAN; Jolicoeur-Martineau 2019, the R3GAN baseline of Huang
+    et al. 2024): each real example is paired with the fake of the same batch position.
+
+    D minimises softplus(-(real - fake)), G minimises softplus(-(fake - real)); the G step
+    needs the real logits (`needs_real_logits`). Pair it with R1 + R2 (`r1r2`).
+    """
+
+    needs_real_logits = True
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        real = tf.cast(real_logits, tf.float32)
+        fake = tf.cast(fake_logits, tf.float32)
+        return _per_example(tf.nn.softplus(fake - real))
+
+    def generator_loss(self, fake_logits, real_logits=None):
+        if real_logits is None:
+            raise ValueError("relativistic: generator_loss needs the real logits of the batch")
+        real = tf.cast(real_logits, tf.float32)
+        fake = tf.cast(fake_logits, tf.float32)
+        return _per_example(tf.nn.softplus(real - fake))
 
 
 def get(identifier) -> GANLoss:

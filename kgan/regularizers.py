@@ -1,4 +1,5 @@
-"""Discriminator regularisers: WGAN-GP gradient penalty and the zero-centred R1 / R2 penalties.
+"""Discriminator regularisers: WGAN-GP gradient penalty and the zero-centred R1 / R2 penalties
+(alone or together as `r1r2`).
 
 A regulariser returns a per-example penalty (already multiplied by its weight) so the model
 can average it over the global batch. `every=N` applies it lazily, every N-th discriminator
@@ -145,6 +146,18 @@ class R2(Regularizer):
     def penalty(self, critic, real, fake, uniform, loss_scale):
         grads = _input_gradient(critic, tf.cast(fake, tf.float32), loss_scale)
         return 0.5 * tf.reduce_sum(tf.square(grads), axis=1)
+
+
+@register("r1r2")
+class R1R2(Regularizer):
+    """R1 and R2 as one penalty (the R3GAN recipe): weight/2 * (||grad D(x)||^2 +
+    ||grad D(G(z))||^2), with one weight and one lazy schedule for both."""
+
+    def penalty(self, critic, real, fake, uniform, loss_scale):
+        on_real = _input_gradient(critic, tf.cast(real, tf.float32), loss_scale)
+        on_fake = _input_gradient(critic, tf.cast(fake, tf.float32), loss_scale)
+        return 0.5 * (tf.reduce_sum(tf.square(on_real), axis=1)
+                      + tf.reduce_sum(tf.square(on_fake), axis=1))
 
 
 def get(identifier, **kwargs) -> Regularizer:

@@ -203,3 +203,26 @@ def test_mirrored_strategy_matches_one_device_on_the_same_global_batch():
     assert out.returncode == 0, out.stderr[-3000:]
     diff = float(out.stdout.split("MAXDIFF")[1].split()[0])
     assert diff < 1e-5, out.stdout
+
+
+def test_relativistic_with_r1r2_trains_and_survives_a_keras_round_trip(tmp_path):
+    """The R3GAN pairing: the G step reads the real logits; `.keras` keeps loss and penalty."""
+    gan = make_gan(ema_decay=0.9)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+        loss="relativistic",
+        regularizers=[kgan.regularizers.get("r1r2", weight=0.5)],
+    )
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    history = gan.fit(toy_dataset(), epochs=2, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "r1r2"}
+    assert all(np.all(np.isfinite(v)) for v in history.history.values())
+    assert not np.allclose(g0[0], gan.generator.weights[0].numpy())
+    assert not np.allclose(d0[0], gan.discriminator.weights[0].numpy())
+    path = tmp_path / "rp.keras"
+    gan.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.gan_loss.name == "relativistic" and loaded.gan_loss.needs_real_logits
+    assert [(r.name, r.weight) for r in loaded.gan_regularizers] == [("r1r2", 0.5)]
+    loaded.fit(toy_dataset(n=64), epochs=1, verbose=0)  # and keeps training

@@ -76,8 +76,46 @@ def test_loss_scale_of_the_inner_tape_cancels():
 def test_bad_arguments_and_names():
     with pytest.raises(ValueError, match="every must be >= 1"):
         regularizers.get("r1", every=0)
-    with pytest.raises(ValueError, match="gradient_penalty, r1, r2"):
+    with pytest.raises(ValueError, match="gradient_penalty, r1, r1r2, r2"):
         regularizers.get("r3")
     gp = regularizers.get("gradient_penalty", weight=5.0, every=2)
     again = regularizers.get({"name": "gradient_penalty", **gp.get_config()})
     assert (again.weight, again.every, again.epsilon) == (5.0, 2, gp.epsilon)
+
+
+def test_r1r2_is_r1_plus_r2_with_one_weight():
+    def critic(x):  # gradient 2x: different on real and fake
+        return tf.reduce_sum(tf.square(x), axis=1, keepdims=True)
+
+    both = regularizers.get("r1r2", weight=3.0)(critic, REAL, FAKE, SEED)
+    r1 = regularizers.get("r1", weight=3.0)(critic, REAL, FAKE, SEED)
+    r2 = regularizers.get("r2", weight=3.0)(critic, REAL, FAKE, SEED)
+    np.testing.assert_allclose(both, r1 + r2, rtol=1e-6)
+    np.testing.assert_allclose(both, 3.0 * 0.5 * 4 * (np.sum(REAL.numpy() ** 2, 1)
+                                                      + np.sum(FAKE.numpy() ** 2, 1)), rtol=1e-5)
+    lazy = regularizers.get("r1r2", weight=3.0, every=2)
+    np.testing.assert_allclose(lazy(critic, REAL, FAKE, SEED, step=0), 2 * both, rtol=1e-6)
+    np.testing.assert_allclose(lazy(critic, REAL, FAKE, SEED, step=1), [0.0] * 3)
+
+
+def test_r1r2_gradient_with_respect_to_the_critic_matches_finite_differences():
+    """What the discriminator's optimizer sees: d penalty / d weights (a second derivative)."""
+    weights = np.array([[0.7], [-0.4]], np.float32)
+
+    def penalty(w):
+        def critic(x):
+            return tf.tanh(tf.matmul(x, w))
+
+        return tf.reduce_sum(regularizers.get("r1r2", weight=1.0)(critic, REAL, FAKE, SEED))
+
+    w = tf.Variable(weights)
+    with tf.GradientTape() as tape:
+        value = penalty(w)
+    analytic = tape.gradient(value, w).numpy()
+    numeric = np.zeros_like(weights)
+    for i in np.ndindex(weights.shape):
+        up, down = weights.copy(), weights.copy()
+        up[i] += 1e-3
+        down[i] -= 1e-3
+        numeric[i] = (float(penalty(tf.constant(up))) - float(penalty(tf.constant(down)))) / 2e-3
+    np.testing.assert_allclose(analytic, numeric, rtol=2e-2, atol=1e-3)
