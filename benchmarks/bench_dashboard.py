@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -35,6 +34,8 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from machine import cpu  # benchmarks/machine.py (the script's own folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
@@ -51,20 +52,6 @@ def preset_run(root: Path) -> str:
     config = presets.get("digits").replace(epochs=1, steps_per_epoch=1, eval_every=0, eval_num=10)
     train(config, root, name="digits", verbose=0)
     return "digits"
-
-
-def cpu() -> dict:
-    """The processor's model and its vector-instruction flags (the ones TensorFlow and oneDNN
-    dispatch on), as .ci/run reports them."""
-    model, flags = platform.processor() or platform.machine(), []
-    with contextlib.suppress(OSError):
-        info = Path("/proc/cpuinfo").read_text()
-        found = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
-        model = found.group(1).strip() if found else model
-        found = re.search(r"^flags\s*:\s*(.+)$", info, re.MULTILINE)
-        wanted = re.compile(r"(avx|avx2|fma|f16c|avx512.*|amx.*)$")
-        flags = sorted(f for f in (found.group(1).split() if found else []) if wanted.match(f))
-    return {"cpu_model": model, "cpu_flags": " ".join(flags) or "none"}
 
 
 def many_runs(source_root: Path, name: str, dest: Path, count: int, grids: int) -> Path:
