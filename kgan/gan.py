@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from kgan import losses as losses_lib
 from kgan import regularizers as regularizers_lib
-from kgan import sampling
+from kgan import networks, sampling
 from kgan.sampling import default_labels, sample_latents  # public here too: kgan.sample_latents
 
 # Stream ids folded into the noise key, so the draws of one step never share random numbers.
@@ -62,8 +62,8 @@ class GAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.num_classes = int(num_classes) if num_classes else None
-        self.latent_dim = self._check_latent_dim(latent_dim)
-        self._check_shapes()
+        self.latent_dim = networks.latent_dim_of(generator, self.num_classes, latent_dim)
+        networks.check_pair(generator, discriminator, self.num_classes)
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}")
         self.n_critic = int(n_critic)
@@ -76,47 +76,6 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
         self.built = True
-
-    # ----------------------------------------------------------------- validation
-
-    def _check_latent_dim(self, latent_dim: int | None) -> int:
-        inputs = self.generator.inputs
-        if self.num_classes and len(inputs) != 2:
-            raise ValueError(
-                f"num_classes={self.num_classes} needs a conditional generator taking [z, label], "
-                f"but the generator takes {len(inputs)} input(s); build it with num_classes"
-            )
-        if not self.num_classes and len(inputs) != 1:
-            raise ValueError(
-                "the generator takes [z, label] inputs but num_classes was not given; "
-                "pass num_classes=K to GAN(...)"
-            )
-        found = inputs[0].shape[-1]
-        if latent_dim is not None and found is not None and int(latent_dim) != found:
-            raise ValueError(
-                f"latent_dim={latent_dim} but the generator expects z of size {found}; "
-                "build the generator with the same latent_dim"
-            )
-        if found is None and latent_dim is None:
-            raise ValueError("the generator's z input has no static size; pass latent_dim")
-        return int(latent_dim if latent_dim is not None else found)
-
-    def _check_shapes(self) -> None:
-        produced = tuple(self.generator.outputs[0].shape[1:])
-        d_inputs = self.discriminator.inputs
-        if len(d_inputs) != (2 if self.num_classes else 1):
-            raise ValueError(
-                f"the discriminator takes {len(d_inputs)} input(s) but a "
-                f"{'conditional' if self.num_classes else 'unconditional'} GAN needs "
-                f"{'[x, label]' if self.num_classes else 'x'}; build both networks with the "
-                "same num_classes"
-            )
-        expected = tuple(d_inputs[0].shape[1:])
-        if produced != expected:
-            raise ValueError(
-                f"the generator outputs samples of shape {produced} but the discriminator "
-                f"expects {expected}; build both for the same data shape"
-            )
 
     @property
     def data_shape(self) -> tuple[int, ...]:

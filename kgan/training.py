@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import callbacks as callbacks_lib
+from kgan import checkpoints
 from kgan import determinism
 from kgan import evaluation
 from kgan import runs as runs_lib
@@ -142,7 +143,7 @@ def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
     if config.deterministic:
         determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
     if checkpoint is not None:
-        first_epoch, gan = checkpoint[0], _load_checkpoint(checkpoint[1])
+        first_epoch, gan = checkpoint[0], checkpoints.load(checkpoint[1])
         config.check_model(gan)
     else:
         first_epoch, gan = 0, config.build_gan(info.shape, info.num_classes, steps)
@@ -367,50 +368,6 @@ def _memorisation_audit(run, config: RunConfig, evaluator, gan) -> None:
     results = evaluator.measure(samples, ["memorisation"])
     step = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))
     evaluation.record(run, results, epoch=run.metadata().get("epochs_done"), step=step)
-
-
-def _load_checkpoint(path: Path):
-    import kgan.gan  # noqa: F401  (registers GAN, its losses and regularisers; `import kgan`
-    import kgan.schedules  # noqa: F401  is lazy and registers nothing)
-
-    import zipfile
-
-    try:
-        # Keras calls a file that is not a zip archive "not found"; it is there, and corrupt.
-        if not zipfile.is_zipfile(path):
-            raise ValueError("not a .keras zip archive")
-        gan = keras.saving.load_model(path, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - a checkpoint that exists but does not load is corrupt
-        raise runs_lib.RunError(
-            f"checkpoint {path} is corrupt ({_first_line(e)}); {_corrupt_checkpoint_advice(path)}"
-        ) from None
-    found = gan.non_finite()
-    if found:
-        raise runs_lib.RunError(
-            f"checkpoint {path} holds non-finite values ({found[0]}); "
-            f"{_corrupt_checkpoint_advice(path)}"
-        )
-    return gan
-
-
-def _first_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text[:200] + ("..." if len(text) > 200 else "")
-
-
-def _corrupt_checkpoint_advice(path: Path) -> str:
-    """What deleting the bad checkpoint `path` would really do, as the fix to offer."""
-    run_dir = path.parent.parent
-    earlier = [e for e, p in runs_lib.Run(run_dir.name, run_dir).checkpoints() if p != path]
-    if earlier:
-        return (
-            f"delete it to resume from epoch {earlier[-1]} (the epochs after it are redone), "
-            "or start the run again with --overwrite"
-        )
-    return (
-        "delete it to restart the run from epoch 0 (its history and sample grids are redone), "
-        "or start the run again with --overwrite"
-    )
 
 
 __all__ = [
