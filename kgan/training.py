@@ -137,11 +137,11 @@ class _Plan:
 def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
     """Everything of a run that can fail on the user's input (`kgan.runs.start` calls it
     before it writes anything); seeds the process for the GAN's weights and the data order."""
+    if config.deterministic:  # first: one inter-op thread needs a runtime not yet started
+        determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
     info = data_info(config)
     steps = steps_per_epoch(config, info)
     keras.utils.set_random_seed(config.seed)
-    if config.deterministic:
-        determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
     if checkpoint is not None:
         first_epoch, gan = checkpoint[0], checkpoints.load(checkpoint[1])
         config.check_model(gan)
@@ -245,7 +245,7 @@ def train(
     root = Path(runs_dir) if runs_dir is not None else runs_lib.default_root()
     if config is not None and config.deterministic:
         determinism.enable()  # before `data_info`: one inter-op thread needs a fresh runtime
-    if config is not None and not resume:
+    if config is not None and not resume and config.arch is None:
         config = config.for_data(data_info(config).kind)  # e.g. mlp for vector data
     started = runs_lib.start(
         root, name, config, resume=resume, overwrite=overwrite, epochs=epochs, check=_prepare
@@ -333,11 +333,7 @@ def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: 
 def _end_at_budget(run, config: RunConfig, epochs: int) -> None:
     """A run its time budget stopped plans the epochs it did, so it is complete, and
     `--resume NAME --epochs N` extends it like any other run."""
-    saved = run.config()
-    run.write_config(
-        {**{k: v for k, v in saved.items() if k != "format"},
-         "run": config.replace(epochs=epochs).to_dict()}
-    )
+    run.replace_run_config(config.replace(epochs=epochs))
     run.update_metadata(epochs=epochs)
     print(f"kgan: stopped after epoch {epochs}: the {config.minutes:g}-minute budget "
           "would not fit another epoch", flush=True)

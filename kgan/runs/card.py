@@ -39,6 +39,12 @@ class RunCard(RunPaths):
     def write_config(self, config: dict) -> None:
         write_json(self.config_path, {"format": FORMAT_VERSION, **config})
 
+    def replace_run_config(self, config: RunConfig) -> None:
+        """Rewrites config.json's "run" section (a resume's new epochs, a budget's end),
+        keeping the model's own config and compile config."""
+        saved = {k: v for k, v in self.config().items() if k != "format"}
+        self.write_config({**saved, "run": config.to_dict()})
+
     def update_metadata(self, **fields) -> dict:
         """Merges `fields` into the model card, stamps `updated`, and writes it atomically."""
         try:

@@ -124,11 +124,8 @@ def _reopen(run: Run, config: RunConfig, checkpoint, checked) -> Start:
     epoch = checkpoint[0] if checkpoint else 0
     note = run.resume_message(epoch) if checkpoint else None  # a lost record is never silent
     run.truncate(epoch)  # killed before its first checkpoint: start again, identically
-    saved = run.config()
-    if saved["run"].get("epochs") != config.epochs:
-        run.write_config(
-            {**{k: v for k, v in saved.items() if k != "format"}, "run": config.to_dict()}
-        )
+    if run.config()["run"].get("epochs") != config.epochs:
+        run.replace_run_config(config)
     return Start(run, config, checkpoint, checked, note)
 
 
