@@ -32,6 +32,9 @@ MAX_GRID_SIZE = 32
 #: The architecture a run gets when it names none, by the kind of its data.
 ARCH_FOR_KIND = {"vector": "mlp", "image": "dcgan"}
 
+#: The dtype policies a run may ask for; `auto` is chosen by measurement (`kgan.autotune`).
+PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
+
 #: What the health monitor may do when training diverges or collapses.
 ON_WARNING = ("warn", "stop", "rollback")
 
@@ -120,8 +123,15 @@ class RunConfig:
         1, "schedule", "training steps per compiled call (fewer Python round trips; the progress "
         "bar and the non-finite check then see every N steps); should divide the steps per "
         "epoch", metavar="N")
-    jit_compile: bool = _option(False, "schedule", "XLA-compile the train step (see "
-                                "benchmarks/README.md for when it pays)")
+    jit_compile: bool | str = _option(
+        False, "speed", "XLA-compile the train step: on, off, or auto (time a few steps of "
+        "this model both ways on this machine and keep the faster; the answer is cached). "
+        "Whether it pays depends on the processor and the networks (benchmarks/README.md)",
+        auto=True)
+    precision: str = _option(
+        "float32", "speed", "dtype policy: float32, mixed_bfloat16, mixed_float16, or auto "
+        "(time the ones this device runs natively and keep the fastest; cached); weights, "
+        "samples and logits stay float32", choices=PRECISION_CHOICES)
     deterministic: bool = _option(False, "schedule", "run TensorFlow's ops deterministically, one "
                                   "at a time and without oneDNN, so a resumed run matches an "
                                   "uninterrupted one bit for bit (slower)")
@@ -192,8 +202,12 @@ class RunConfig:
             problems.append(
                 f"on_warning must be warn, stop or rollback, got {self.on_warning!r}"
             )
-        if not isinstance(self.jit_compile, bool):
-            problems.append(f"jit_compile must be true or false, got {self.jit_compile!r}")
+        if not isinstance(self.jit_compile, bool) and self.jit_compile != "auto":
+            problems.append(f"jit_compile must be true, false or 'auto', got {self.jit_compile!r}")
+        if self.precision not in PRECISION_CHOICES:
+            problems.append(
+                f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {self.precision!r}"
+            )
         if not isinstance(self.deterministic, bool):
             problems.append(f"deterministic must be true or false, got {self.deterministic!r}")
         if not isinstance(self.tensorboard, bool):
@@ -296,6 +310,7 @@ class RunConfig:
         """
         import keras
 
+        from kgan import autotune
         from kgan.gan import GAN
         from kgan.schedules import HoldThenDecay
 
@@ -307,11 +322,16 @@ class RunConfig:
         if self.arch is None:
             kind = "vector" if len(data_shape) == 1 else "image"
             return self.for_data(kind).build_gan(data_shape, num_classes, steps_per_epoch)
+        if "auto" in (self.precision, self.jit_compile):
+            resolved = autotune.resolve(self, data_shape, num_classes)
+            keras.utils.set_random_seed(self.seed)  # the trials drew from the global seed
+            return resolved.build_gan(data_shape, num_classes, steps_per_epoch)
         classes = num_classes if self.conditional else None
         self.check_names()
-        generator, discriminator = self.architecture().build(
-            tuple(data_shape), self.latent_dim, classes
-        )
+        with autotune.dtype_policy(self.precision):
+            generator, discriminator = self.architecture().build(
+                tuple(data_shape), self.latent_dim, classes
+            )
         gan = GAN(
             generator,
             discriminator,

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan import autotune
 from kgan import callbacks as callbacks_lib
 from kgan import checkpoints
 from kgan import determinism
@@ -193,6 +194,8 @@ def _model_card(name: str, config: RunConfig, plan: _Plan) -> dict:
         "training_time_s": 0.0,
         "seed": config.seed,
         "deterministic": config.deterministic,
+        "precision": config.precision,
+        "jit_compile": config.jit_compile,
         "sample_grid": None,
         "metrics": {},
         "versions": versions(),
@@ -245,8 +248,8 @@ def train(
     root = Path(runs_dir) if runs_dir is not None else runs_lib.default_root()
     if config is not None and config.deterministic:
         determinism.enable()  # before `data_info`: one inter-op thread needs a fresh runtime
-    if config is not None and not resume and config.arch is None:
-        config = config.for_data(data_info(config).kind)  # e.g. mlp for vector data
+    if config is not None and not resume:
+        config = _follow_data_and_device(config)
     started = runs_lib.start(
         root, name, config, resume=resume, overwrite=overwrite, epochs=epochs, check=_prepare
     )
@@ -275,6 +278,19 @@ def train(
 
             export_lib.export_run(run, gan=plan.gan)
     return run
+
+
+def _follow_data_and_device(config: RunConfig) -> RunConfig:
+    """A new run's config with its open choices made, so the run records what it trained
+    with: the architecture from the data's kind, then `auto` precision and XLA by a short
+    measurement on this machine (`kgan.autotune`)."""
+    auto = "auto" in (config.precision, config.jit_compile)
+    if config.arch is None or auto:
+        info = data_info(config)
+        config = config.for_data(info.kind)  # e.g. mlp for vector data
+        if auto:
+            config = autotune.resolve(config, info.shape, info.num_classes)
+    return config
 
 
 def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: list) -> None:

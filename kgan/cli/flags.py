@@ -53,7 +53,9 @@ def _add_config_flag(group, field) -> None:
     if field.default not in (None, False):
         text += f" (default: {field.default})"
     options = {"dest": field.name, "help": text}
-    if kind is bool:
+    if meta.get("auto"):  # --jit-compile alone means on; it also takes on, off or auto
+        options.update(nargs="?", const=True, type=_on_off_auto, metavar="on|off|auto")
+    elif kind is bool:
         options.update(action="store_const", const=True)
     else:
         number = next((t for t in (int, float) if t in typing.get_args(kind) or t is kind), None)
@@ -67,6 +69,17 @@ def _add_config_flag(group, field) -> None:
                            help=negation_help)
     if "names" in meta:  # an optional name (--regularizer) also takes "none"
         action.names = _Names(meta["names"], ("none",) if field.default is None else ())
+
+
+def _on_off_auto(text: str) -> bool | str:
+    """A flag value of on/off (or true/false, 1/0) or auto."""
+    import argparse
+
+    value = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False,
+             "auto": "auto"}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected on, off or auto, got {text!r}")
+    return value
 
 
 def _parse_arch_args(pairs) -> dict:
