@@ -37,7 +37,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import tempfile
 import time
 
@@ -60,17 +59,9 @@ LATENT_SEEDS = 5
 
 def cpu() -> str:
     """The processor's name and its vector extensions (results depend on them)."""
-    name, flags = platform.processor() or "?", ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = " ".join(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "amx")))
-                break
-    except OSError:
-        pass
-    return f"{name} [{flags}]"
+    from kgan.machine import describe
+
+    return describe()
 
 
 def parse_sets(pairs: list[str]) -> dict:

@@ -29,8 +29,9 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 #: A candidate later in the order must be at least this much faster than an earlier one to be
 #: chosen (rounds on a shared machine vary by a few percent).
 MARGIN = 1.1
-#: Seconds per timed round (at most MAX_STEPS steps), and rounds interleaved across candidates.
-ROUND_S, MAX_STEPS, ROUNDS = 0.4, 50, 3
+#: Seconds per timed round (at most MAX_CALLS calls of `steps_per_execution` steps), and the
+#: rounds, interleaved across the candidates.
+ROUND_S, MAX_CALLS, ROUNDS = 0.4, 50, 3
 CACHE_FILE = "autotune.json"
 
 #: The fields of a run that change what one training step costs (the cache key).
@@ -147,7 +148,7 @@ def time_candidates(
 ) -> dict[Candidate, float]:
     """Median steps/s of each candidate: the run's GAN built under it and trained on random
     batches of the data's shape through Keras' own compiled train function (what `fit` calls
-    each step, without its per-call set-up), in interleaved rounds of ~`ROUND_S` seconds so a
+    every `steps_per_execution` steps, without fit's set-up), in interleaved rounds of ~`ROUND_S` seconds so a
     busy machine slows all alike."""
     import keras
     import numpy as np
@@ -156,29 +157,29 @@ def time_candidates(
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (config.batch_size, *data_shape)).astype("float32")
     batch = (x, rng.integers(0, num_classes, config.batch_size)) if num_classes else x
-    steps = {}
+    calls = {}
     for option in options:
         keras.utils.set_random_seed(config.seed)
         trial = dataclasses.replace(
-            config, precision=option.precision, jit_compile=option.jit_compile,
-            steps_per_execution=1, lr_decay=0.0,
+            config, precision=option.precision, jit_compile=option.jit_compile, lr_decay=0.0
         )
-        gan = trial.build_gan(data_shape, num_classes)
+        gan = trial.build_gan(data_shape, num_classes, trial.steps_per_execution)
         gan.make_train_function()
         step = gan.train_function
         batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
         step(batches)  # traces and compiles
         start = time.perf_counter()
         step(batches)
-        per_step = max(time.perf_counter() - start, 1e-4)
-        steps[option] = (step, batches, int(min(MAX_STEPS, max(2, ROUND_S / per_step))))
+        per_call = max(time.perf_counter() - start, 1e-4)
+        calls[option] = (step, batches, int(min(MAX_CALLS, max(2, ROUND_S / per_call))))
     rounds: dict[Candidate, list[float]] = {option: [] for option in options}
+    per_call = config.steps_per_execution  # each call runs this many steps
     for _ in range(ROUNDS):
-        for option, (step, batches, count) in steps.items():
+        for option, (step, batches, count) in calls.items():
             start = time.perf_counter()
             for _ in range(count):
                 step(batches)
-            rounds[option].append(count / (time.perf_counter() - start))
+            rounds[option].append(count * per_call / (time.perf_counter() - start))
     return {option: statistics.median(speeds) for option, speeds in rounds.items()}
 
 

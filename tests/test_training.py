@@ -256,7 +256,7 @@ def test_jit_compile_option_compiles_the_step_with_xla():
     assert not tiny().build_gan((2,)).jit_compile
     gan = tiny(jit_compile=True).build_gan((2,))
     assert gan.jit_compile and gan.get_compile_config()["jit_compile"] is True
-    with pytest.raises(KganError, match="jit_compile must be true or false"):
+    with pytest.raises(KganError, match="jit_compile must be true, false or .auto."):
         tiny(jit_compile="yes")
 
 
