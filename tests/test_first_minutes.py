@@ -253,8 +253,10 @@ def test_kgan_train_prints_no_tensorflow_start_up_lines(trained_by_a_user):
     result, root, name = trained_by_a_user
     assert noise(result.stderr) == [], result.stderr
     assert not re.search(r"^[IWE]\d{4} ", result.stderr, flags=re.M), result.stderr
-    # The run is announced once its checks pass: after kgan's own warnings, before anything else.
-    lines = [l for l in result.stdout.splitlines() if not l.startswith("kgan: warning: ")]
+    # The run is announced once its checks pass: after kgan's own warnings and its auto
+    # choices (precision, XLA), before anything else.
+    notes = ("kgan: warning: ", "kgan: auto: ")
+    lines = [l for l in result.stdout.splitlines() if not l.startswith(notes)]
     assert lines[0].startswith(f"training run {name!r} into "), result.stdout
     # --verbose (TensorFlow's own level) shows them again, where TensorFlow prints them at all.
     loud = subprocess.run([str(KGAN), "--verbose", "sample", name, "--num", "4", "--out",
