@@ -145,6 +145,11 @@ class RunConfig:
         metavar="N")
     eval_num: int = _option(1000, "monitoring", "generated samples per measurement and for the "
                             "final memorisation audit, at least 10", metavar="N")
+    eval_extractor: str | None = _option(
+        None, "monitoring", "feature space of those metrics: digits_pixels, mnist_pooled, "
+        "digits_classifier, mnist or inception (the FID network published numbers use, after "
+        "`kgan features install inception`); default: the dataset's headline space",
+        metavar="NAME")
     on_warning: str = _option(
         "warn", "monitoring", "when the health monitor sees divergence or mode collapse: warn, "
         "stop training, or roll back to the last epoch without warnings and stop",
@@ -198,6 +203,8 @@ class RunConfig:
             problems.append(f"eval_every must be an integer >= 0 (0: off), got {self.eval_every!r}")
         if not isinstance(self.eval_num, int) or self.eval_num < 10:
             problems.append(f"eval_num must be an integer >= 10, got {self.eval_num!r}")
+        if self.eval_extractor is not None and not isinstance(self.eval_extractor, str):
+            problems.append(f"eval_extractor must be an extractor name, got {self.eval_extractor!r}")
         if self.on_warning not in ON_WARNING:
             problems.append(
                 f"on_warning must be warn, stop or rollback, got {self.on_warning!r}"

@@ -27,8 +27,15 @@ def cpu() -> dict:
 def native_bf16() -> bool:
     """Whether the CPU computes bfloat16 natively (AVX512_BF16 or AMX-BF16): without it,
     mixed_bfloat16 is emulated and several times slower (benchmarks/README.md)."""
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _ISAS_WITHOUT_BF16:
+        return False  # oneDNN was told not to use the bf16 instructions
     flags = cpu()["cpu_flags"].split()
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+#: Values of oneDNN's ONEDNN_MAX_CPU_ISA cap below its first bf16 instruction set.
+_ISAS_WITHOUT_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                      "AVX512_CORE_VNNI"}
 
 
 def gpus() -> list[dict]:

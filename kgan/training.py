@@ -142,6 +142,8 @@ def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
         determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
     info = data_info(config)
     steps = steps_per_epoch(config, info)
+    if config.eval_extractor is not None:  # unknown, or inception not installed: fail now
+        evaluation.check_extractor(config.eval_extractor)
     keras.utils.set_random_seed(config.seed)
     if checkpoint is not None:
         first_epoch, gan = checkpoint[0], checkpoints.load(checkpoint[1])
@@ -270,7 +272,8 @@ def train(
                 }
             )
             run.update_metadata(**_model_card(run.name, config, plan))
-        evaluator = evaluation.Evaluator.for_config(config)
+        extractor = config.eval_extractor or "auto"
+        evaluator = evaluation.Evaluator.for_config(config, extractor=extractor)
         _fit(run, config, plan, evaluator, verbose=verbose, callbacks=callbacks or [])
         _memorisation_audit(run, config, evaluator, plan.gan)
         if export:

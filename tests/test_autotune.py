@@ -52,7 +52,10 @@ def test_native_bf16_reads_the_cpu_flags(monkeypatch):
     monkeypatch.setattr(machine, "cpu", lambda: {**facts, "cpu_flags": "avx2 avx512f fma"})
     assert not machine.native_bf16()
     monkeypatch.setattr(machine, "cpu", lambda: {**facts, "cpu_flags": "avx512_bf16 avx512f"})
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     assert machine.native_bf16()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # capped: bf16 would not run natively
+    assert not machine.native_bf16()
 
 
 def test_resolve_measures_once_then_reads_the_cache(monkeypatch, tmp_path):

@@ -250,7 +250,9 @@ def test_idx_reader_round_trip(tmp_path):
 
 def test_inception_without_weights_says_how_to_supply_them(monkeypatch, tmp_path):
     monkeypatch.delenv(features.INCEPTION_ENV, raising=False)
-    with pytest.raises(KganError, match="KGAN_INCEPTION_WEIGHTS=PATH"):
+    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path / "empty-cache"))
+    with pytest.raises(KganError, match="run `kgan features install inception` once, or pass "
+                                        "weights=PATH or set KGAN_INCEPTION_WEIGHTS=PATH"):
         features.get("inception")
     with pytest.raises(KganError, match="not found"):
         features.get("inception", weights=tmp_path / "nope.keras")
@@ -272,7 +274,9 @@ def _channel_mean_model(width):
     return keras.Model(inputs, outputs)
 
 
-def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, monkeypatch):
+def test_inception_from_a_keras_file_quantises_resizes_and_converts_grayscale(
+    tmp_path, monkeypatch
+):
     path = tmp_path / "fid_inception.keras"
     _channel_mean_model(2048).save(path)
     monkeypatch.setenv(features.INCEPTION_ENV, str(path))
@@ -280,11 +284,14 @@ def test_inception_from_a_keras_file_resizes_and_converts_grayscale(tmp_path, mo
     gray = np.linspace(-0.5, 0.5, 3)[:, None, None, None] * np.ones((3, 8, 8, 1))
     feats = extractor.features(gray)
     assert feats.shape == (3, 2048)
+    # As the reference: uint8 pixels round((x + 1) * 127.5) = 64, 128, 191, then (p - 128) / 128.
     np.testing.assert_allclose(
-        feats, np.repeat(np.linspace(-0.5, 0.5, 3)[:, None], 2048, 1), atol=2e-3
+        feats, np.repeat(np.array([64, 128, 191])[:, None] / 128 - 1, 2048, 1), atol=1e-5
     )
     rgb = np.zeros((1, 32, 40, 3)) + np.array([0.1, 0.2, 0.3])
-    np.testing.assert_allclose(extractor.features(rgb)[0, :6], [0.1, 0.2, 0.3] * 2, rtol=2e-3)
+    np.testing.assert_allclose(
+        extractor.features(rgb)[0, :6], (np.array([140, 153, 166] * 2) / 128 - 1), atol=1e-5
+    )
     with pytest.raises(KganError, match="not a classifier"):
         extractor.probabilities(rgb)
 

