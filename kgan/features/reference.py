@@ -14,8 +14,8 @@ import numpy as np
 from kgan.errors import KganError
 from kgan.features.base import FeatureExtractor
 from kgan.features.registry import get
+from kgan.cache import CACHE_ENV, cache_root
 
-CACHE_ENV = "KGAN_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class ReferenceStats:
 
 def default_cache_dir() -> Path:
     """`$KGAN_CACHE_DIR`, else `~/.cache/kgan/reference_stats` (created only when written)."""
-    root = os.environ.get(CACHE_ENV)
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "kgan" / "reference_stats"
+    root = os.environ.get(CACHE_ENV)  # the stats sit at the top of a cache dir given explicitly
+    return Path(root).expanduser() if root else cache_root() / "reference_stats"
 
 
 def _safe(text: str) -> str:
