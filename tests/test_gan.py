@@ -196,6 +196,7 @@ DISTRIBUTED = textwrap.dedent(
 )
 
 
+@pytest.mark.exact
 def test_mirrored_strategy_matches_one_device_on_the_same_global_batch():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(

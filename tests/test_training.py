@@ -113,6 +113,7 @@ def _deterministic_env() -> dict:
     return {**os.environ, **determinism.ENVIRONMENT}
 
 
+@pytest.mark.exact
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     """Kill a real training process in the middle of epoch 2, resume, compare bit for bit.
 
