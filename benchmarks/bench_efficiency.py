@@ -66,6 +66,20 @@ def step_flops(gan, batch) -> dict[str, int]:
     return totals
 
 
+def flops_per_step(config, shape, classes: int | None) -> int:
+    """Matrix FLOPs of one training step of `config`'s GAN on a random batch of `shape` (the
+    count does not depend on precision or XLA: they change how, not what, is multiplied)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    gan = config.replace(precision="float32", jit_compile=False).build_gan(shape, classes, 1)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(-1, 1, (config.batch_size, *shape)), tf.float32)
+    batch = (x, tf.constant(rng.integers(0, classes, config.batch_size))) if classes else x
+    return sum(step_flops(gan, batch).values())
+
+
 def matmul_rate(size: int, dtype: str, rounds: int = 5, repeats: int = 20) -> float:
     """Median FLOP/s of `repeats` chained size x size matmuls in one compiled call."""
     import tensorflow as tf
@@ -88,6 +102,11 @@ def matmul_rate(size: int, dtype: str, rounds: int = 5, repeats: int = 20) -> fl
     return statistics.median(rates)
 
 
+def _compute_dtype(precision: str) -> str:
+    """The dtype a precision policy multiplies in: mixed_bfloat16 -> bfloat16."""
+    return precision.removeprefix("mixed_")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", default="digits,mnist")
@@ -95,35 +114,24 @@ def main() -> None:
     parser.add_argument("--matmul-size", type=int, default=1024)
     args = parser.parse_args()
 
-    import keras
-    import tensorflow as tf
+    from kgan import autotune, data, presets
 
-    from kgan import autotune, data, machine, presets
-
-    precisions = ["float32"] + (["mixed_bfloat16"] if machine.native_bf16() else [])
-    before = {p: matmul_rate(args.matmul_size, "float32" if p == "float32" else "bfloat16")
-              for p in precisions}
+    precisions = autotune.precisions_for_device()  # float32, and mixed types where native
+    before = {p: matmul_rate(args.matmul_size, _compute_dtype(p)) for p in precisions}
     rows = []
     for name in args.presets.split(","):
         config = presets.get(name)
         info = data.info(config.dataset, image_size=config.image_size, data_dir=args.data_dir)
         classes = info.num_classes if config.conditional else None
+        flops = flops_per_step(config, info.shape, classes)
         options = [autotune.Candidate(p, jit) for p in precisions for jit in (False, True)]
         speeds = autotune.time_candidates(config, info.shape, classes, options)
         for option, steps_per_s in speeds.items():
-            keras.utils.set_random_seed(config.seed)
-            trial = config.replace(precision=option.precision, jit_compile=option.jit_compile)
-            gan = trial.build_gan(info.shape, classes, 1)
-            rng = np.random.default_rng(0)
-            x = tf.constant(rng.uniform(-1, 1, (config.batch_size, *info.shape)), tf.float32)
-            batch = (x, tf.constant(rng.integers(0, classes, config.batch_size))) if classes else x
-            flops = sum(step_flops(gan, batch).values())
             rows.append({"preset": name, "variant": option.label, "precision": option.precision,
                          "steps_per_s": steps_per_s, "flops_per_step": flops,
                          "flops_per_image": flops / config.batch_size,
                          "achieved_flops": flops * steps_per_s})
-    after = {p: matmul_rate(args.matmul_size, "float32" if p == "float32" else "bfloat16")
-             for p in precisions}
+    after = {p: matmul_rate(args.matmul_size, _compute_dtype(p)) for p in precisions}
     peak = {p: statistics.median([before[p], after[p]]) for p in precisions}
     for row in rows:
         row["vs_float32_matmul"] = row["achieved_flops"] / peak["float32"]

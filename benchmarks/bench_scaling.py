@@ -5,7 +5,7 @@ growing linearly shows where the time is not arithmetic.
 The model is the `digits` preset's recipe (conditional DCGAN, width 32, R1, EMA) at float32
 without XLA, built for each image size by the architecture's own rule; timing is
 `kgan.autotune.time_candidates` (Keras' compiled train function, interleaved rounds), FLOPs are
-counted from the traced step (`bench_efficiency.step_flops`).
+counted from the traced step (`bench_efficiency.flops_per_step`).
 
     python benchmarks/bench_scaling.py
     python benchmarks/bench_scaling.py --batches 16,64,256 --sizes 8,32
@@ -18,28 +18,19 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_efficiency import step_flops  # noqa: E402
+from bench_efficiency import flops_per_step  # noqa: E402
 from machine import cpu  # noqa: E402
 
 
 def measure(config, shape, classes: int) -> dict:
     """ms per image and matrix MFLOP per image of one configuration."""
-    import keras
-    import tensorflow as tf
-
     from kgan import autotune
 
     option = autotune.Candidate("float32", False)
     steps_per_s = autotune.time_candidates(config, shape, classes, [option])[option]
-    keras.utils.set_random_seed(config.seed)
-    gan = config.build_gan(shape, classes, 1)
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.uniform(-1, 1, (config.batch_size, *shape)), tf.float32)
-    y = tf.constant(rng.integers(0, classes, config.batch_size))
-    flops = sum(step_flops(gan, (x, y)).values())
+    flops = flops_per_step(config, shape, classes)
     return {"ms_per_image": 1e3 / (steps_per_s * config.batch_size),
             "mflop_per_image": flops / config.batch_size / 1e6}
 

@@ -26,15 +26,13 @@ HERE = Path(__file__).resolve().parent
 
 def scripts(data_dir: str | None) -> dict[str, list[str]]:
     """Each benchmark's command line (the script and its arguments)."""
-    with_data = ["--data-dir", data_dir] if data_dir else []
-    serving = with_data if data_dir else ["--presets", "digits"]
-    efficiency = with_data if data_dir else ["--presets", "digits"]
+    presets = ["--data-dir", data_dir] if data_dir else ["--presets", "digits"]  # mnist needs DIR
     return {
         "B1": ["bench_reference.py"],
-        "B2": ["bench_efficiency.py", *efficiency],
+        "B2": ["bench_efficiency.py", *presets],
         "B3": ["bench_data_pipeline.py"],
         "B4": ["bench_scaling.py"],
-        "B6": ["bench_serving.py", *serving],
+        "B6": ["bench_serving.py", *presets],
     }
 
 
@@ -91,9 +89,9 @@ def main() -> None:
     results.mkdir(exist_ok=True)
     path = results / time.strftime("suite-%Y%m%dT%H%M%SZ.json", time.gmtime())
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"machine": cpu(), "reports": reports}, indent=1))
-    tmp.replace(path)
     facts = cpu()
+    tmp.write_text(json.dumps({"machine": facts, "reports": reports}, indent=1))
+    tmp.replace(path)
     print(f"\n# {facts['cpu_model']} ({facts['cores']} cores); flags: {facts['cpu_flags']}")
     print("\n".join(lines))
     print(f"written to {path}")
