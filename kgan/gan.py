@@ -26,6 +26,13 @@ _D_STREAM = 1
 _REGULARIZER_STREAM = 1000
 
 
+def _multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    """True under a MultiWorkerMirroredStrategy that spans several workers."""
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
+        strategy.extended._in_multi_worker_mode()  # noqa: SLF001 - what Keras itself checks
+    )
+
+
 @keras.saving.register_keras_serializable(package="kgan")
 class GAN(keras.Model):
     """A generator and a discriminator trained adversarially by `fit`.
@@ -323,15 +330,30 @@ class GAN(keras.Model):
         if self.ema_generator is not None:
             self._update_ema(context)
 
-        # Trackers show per-replica means (undo the global-batch scaling for display).
-        share = global_batch / tf.cast(local_batch, tf.float32)
-        self._trackers["d_loss"].update_state(d_loss * share)
-        self._trackers["g_loss"].update_state(g_loss * share)
-        self._trackers["d_real"].update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
-        self._trackers["d_fake"].update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
-        for name, value in reg_values.items():
-            self._trackers[name].update_state(value * share)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        # The logs are global-batch values, the same on every replica: the losses and
+        # penalties are already sums over this replica / global batch, so their sum over the
+        # replicas is the global mean, and the logits' means average over equal replica batches.
+        def across(value, mean=False):
+            if replicas == 1:
+                return value
+            op = tf.distribute.ReduceOp.MEAN if mean else tf.distribute.ReduceOp.SUM
+            return context.all_reduce(op, value)
+
+        logs = {
+            "d_loss": across(d_loss),
+            "g_loss": across(g_loss),
+            "d_real": across(tf.reduce_mean(tf.cast(real_logits, tf.float32)), mean=True),
+            "d_fake": across(tf.reduce_mean(tf.cast(fake_logits, tf.float32)), mean=True),
+            **{name: across(value) for name, value in reg_values.items()},
+        }
+        for name, value in logs.items():
+            self._trackers[name].update_state(tf.cast(value, tf.float32))
+        results = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras reduces multi-worker logs along axis 0, which a 0-d value lacks
+            # (tensorflow/tensorflow#72388): give each value that axis.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     @staticmethod
     def _scale(optimizer, loss):
