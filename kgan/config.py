@@ -35,6 +35,9 @@ ARCH_FOR_KIND = {"vector": "mlp", "image": "dcgan"}
 #: The dtype policies a run may ask for; `auto` is chosen by measurement (`kgan.autotune`).
 PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 
+#: The `tf.distribute` strategies a run may train under (`kgan.distribute` makes them).
+STRATEGY_CHOICES = ("auto", "one", "mirrored", "multiworker", "tpu")
+
 #: What the health monitor may do when training diverges or collapses.
 ON_WARNING = ("warn", "stop", "rollback")
 
@@ -132,6 +135,15 @@ class RunConfig:
         "float32", "speed", "dtype policy: float32, mixed_bfloat16, mixed_float16, or auto "
         "(time the ones this device runs natively and keep the fastest; cached); weights, "
         "samples and logits stay float32", choices=PRECISION_CHOICES)
+    strategy: str = _option(
+        "auto", "devices", "tf.distribute strategy: auto (all local GPUs when there are several, "
+        "else one device), one, mirrored (all local devices, or --devices), multiworker "
+        "(MultiWorkerMirroredStrategy over the workers TF_CONFIG names; run the same command on "
+        "each), tpu (TPUStrategy); --batch-size stays the global batch",
+        choices=STRATEGY_CHOICES)
+    devices: str | None = _option(
+        None, "devices", "the local devices to train on, comma-separated (e.g. gpu:0,gpu:1; "
+        "cpu:0,cpu:1 splits the CPU into two logical devices)", metavar="LIST")
     deterministic: bool = _option(False, "schedule", "run TensorFlow's ops deterministically, one "
                                   "at a time and without oneDNN, so a resumed run matches an "
                                   "uninterrupted one bit for bit (slower)")
@@ -214,6 +226,17 @@ class RunConfig:
         if self.precision not in PRECISION_CHOICES:
             problems.append(
                 f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {self.precision!r}"
+            )
+        if self.strategy not in STRATEGY_CHOICES:
+            problems.append(
+                f"strategy must be one of {', '.join(STRATEGY_CHOICES)}, got {self.strategy!r}"
+            )
+        if self.devices is not None and (not isinstance(self.devices, str) or not self.devices):
+            problems.append(f"devices must be a list like 'gpu:0,gpu:1', got {self.devices!r}")
+        if self.strategy == "multiworker" and self.minutes is not None:
+            problems.append(
+                "minutes and strategy multiworker do not go together: each worker's clock could "
+                "stop it at a different epoch; pass --epochs instead of --minutes"
             )
         if not isinstance(self.deterministic, bool):
             problems.append(f"deterministic must be true or false, got {self.deterministic!r}")

@@ -176,10 +176,21 @@ class GAN(keras.Model):
         }
         object.__setattr__(self, "_finite_check", None)  # `non_finite` re-reads the state
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build from a first batch, skipped when there is nothing to build (networks
+        are built by `__init__`, optimizers by `compile`): under a strategy Keras first
+        reduces that batch across replicas, which fails for `(images, labels)` under
+        MultiWorkerMirroredStrategy, and draws it from an iterator of its own."""
+        if not all(layer.built for layer in self._flatten_layers()):
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def _prepare_optimizer(self, optimizer) -> keras.optimizers.Optimizer:
         optimizer = keras.optimizers.get(optimizer)
-        policy = self.generator.dtype_policy.name
-        if policy == "mixed_float16" and not isinstance(
+        # The layers hold the policy: a loaded functional model itself takes the process's.
+        float16 = any(
+            layer.dtype_policy.name == "mixed_float16" for layer in self.generator.layers
+        )
+        if float16 and not isinstance(
             optimizer, keras.optimizers.LossScaleOptimizer
         ):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

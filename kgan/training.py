@@ -16,7 +16,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -28,6 +31,7 @@ from kgan import autotune
 from kgan import callbacks as callbacks_lib
 from kgan import checkpoints
 from kgan import determinism
+from kgan import distribute
 from kgan import evaluation
 from kgan import runs as runs_lib
 from kgan.config import RunConfig
@@ -44,6 +48,20 @@ _REFERENCE_POINTS = 1_000
 class TrainingDiverged(runs_lib.RunFailed):
     """Training produced non-finite losses; the run is marked failed, its last good
     checkpoint kept."""
+
+
+class WorkerLost(runs_lib.RunFailed):
+    """Another worker of a multi-worker job stopped answering (killed, crashed, unreachable);
+    the run is marked failed and resumes from its checkpoint once every worker restarts."""
+
+
+#: What TensorFlow's collectives raise when a peer worker is gone.
+_PEER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.DeadlineExceededError,
+    tf.errors.CancelledError,
+    tf.errors.AbortedError,
+)
 
 
 class TrainingStopped(runs_lib.RunFailed):
@@ -135,21 +153,24 @@ class _Plan:
     batches: tf.data.Dataset
 
 
-def _prepare(config: RunConfig, checkpoint: tuple[int, Path] | None) -> _Plan:
+def _prepare(
+    config: RunConfig, checkpoint: tuple[int, Path] | None, *, strategy: tf.distribute.Strategy
+) -> _Plan:
     """Everything of a run that can fail on the user's input (`kgan.runs.start` calls it
-    before it writes anything); seeds the process for the GAN's weights and the data order."""
-    if config.deterministic:  # first: one inter-op thread needs a runtime not yet started
-        determinism.enable()  # process-wide and irreversible (a resumed run gets here first)
+    before it writes anything); seeds the process for the GAN's weights and the data order.
+    The GAN is built (or loaded) in `strategy`'s scope, so its variables are mirrored."""
     info = data_info(config)
     steps = steps_per_epoch(config, info)
+    distribute.check_batch(config.batch_size, strategy, config.strategy)
     if config.eval_extractor is not None:  # unknown, or inception not installed: fail now
         evaluation.check_extractor(config.eval_extractor)
     keras.utils.set_random_seed(config.seed)
-    if checkpoint is not None:
-        first_epoch, gan = checkpoint[0], checkpoints.load(checkpoint[1])
-        config.check_model(gan)
-    else:
-        first_epoch, gan = 0, config.build_gan(info.shape, info.num_classes, steps)
+    with strategy.scope():
+        if checkpoint is not None:
+            first_epoch, gan = checkpoint[0], checkpoints.load(checkpoint[1])
+            config.check_model(gan)
+        else:
+            first_epoch, gan = 0, config.build_gan(info.shape, info.num_classes, steps)
     return _Plan(info, steps, gan, first_epoch, batches(config, steps, first_epoch))
 
 
@@ -198,6 +219,7 @@ def _model_card(name: str, config: RunConfig, plan: _Plan) -> dict:
         "deterministic": config.deterministic,
         "precision": config.precision,
         "jit_compile": config.jit_compile,
+        "strategy": config.strategy,
         "sample_grid": None,
         "metrics": {},
         "versions": versions(),
@@ -227,8 +249,10 @@ def train(
     verbose: str | int = "auto",
     callbacks: list | None = None,
     on_start: Callable[[runs_lib.Start], None] | None = None,
-) -> runs_lib.Run:
-    """Trains a GAN as described by `config` into `runs_dir/name` and returns the run.
+) -> runs_lib.Run | None:
+    """Trains a GAN as described by `config` into `runs_dir/name` and returns the run, under
+    the `tf.distribute` strategy `config.strategy` names. Under several workers (`multiworker`)
+    only the chief writes the run folder and gets the run; the other workers return None.
 
     Args:
         config: the run's options; None when resuming (the run's `config.json` is used).
@@ -248,12 +272,43 @@ def train(
         TrainingDiverged: the losses became non-finite (the run is marked failed).
     """
     root = Path(runs_dir) if runs_dir is not None else runs_lib.default_root()
-    if config is not None and config.deterministic:
+    # First of all: determinism and the strategy configure TensorFlow's runtime as it starts.
+    wanted = config if config is not None else _saved_config(root, name)
+    if wanted is not None and wanted.deterministic:
         determinism.enable()  # before `data_info`: one inter-op thread needs a fresh runtime
+    strategy = (
+        distribute.make(wanted.strategy, wanted.devices)
+        if wanted is not None
+        else tf.distribute.get_strategy()  # an unreadable run: `runs.start` says what is wrong
+    )
+    where = distribute.role(strategy)
     if config is not None and not resume:
-        config = _follow_data_and_device(config)
+        config = _follow_data_and_device(config, multiworker=where.workers > 1)
+    options = dict(resume=resume, epochs=epochs, verbose=verbose, callbacks=callbacks or [])
+    if not where.chief:
+        _train_as_worker(config, root, name, where, strategy, overwrite=overwrite, **options)
+        return None
+    return _train_in(config, root, name, strategy, where, overwrite=overwrite, export=export,
+                     on_start=on_start, **options)
+
+
+def _saved_config(root: Path, name: str | None) -> RunConfig | None:
+    """The saved config of run `name` to resume, or None when it cannot be read (the resume
+    then fails in `kgan.runs.start`, with the reason)."""
+    if not name:
+        return None
+    try:
+        return runs_lib.open_run(root, name).run_config()
+    except KganError:
+        return None
+
+
+def _train_in(config, root: Path, name, strategy, where, *, resume, epochs, overwrite, export,
+              verbose, callbacks, on_start) -> runs_lib.Run:
+    """`train` of the process that owns run folder `root/name`: the only one, or the chief."""
     started = runs_lib.start(
-        root, name, config, resume=resume, overwrite=overwrite, epochs=epochs, check=_prepare
+        root, name, config, resume=resume, overwrite=overwrite, epochs=epochs,
+        check=functools.partial(_prepare, strategy=strategy),
     )
     if started.note:
         print(f"kgan: {started.note}", flush=True)
@@ -262,6 +317,8 @@ def train(
     if on_start is not None:
         on_start(started)
     run, config, plan = started.run, started.config, started.checked
+    print(f"kgan: strategy {config.strategy}: "
+          f"{distribute.describe(strategy, config.batch_size)}", flush=True)
     with run.recording():
         if not resume:
             run.write_config(
@@ -272,9 +329,21 @@ def train(
                 }
             )
             run.update_metadata(**_model_card(run.name, config, plan))
+        run.update_metadata(replicas=strategy.num_replicas_in_sync, workers=where.workers)
         extractor = config.eval_extractor or "auto"
         evaluator = evaluation.Evaluator.for_config(config, extractor=extractor)
-        _fit(run, config, plan, evaluator, verbose=verbose, callbacks=callbacks or [])
+        try:
+            _fit(run, config, plan, evaluator, verbose=verbose, callbacks=callbacks)
+        except _PEER_ERRORS as e:
+            if where.workers == 1:
+                raise
+            first = " ".join(str(e).split())[:160]
+            reason = (f"lost contact with another worker ({type(e).__name__}: {first}); "
+                      f"restart every worker with kgan train --resume {run.name}")
+            raise WorkerLost(f"run {run.name!r} stopped: {reason}", reason) from None
+        if where.workers > 1:
+            print(f"kgan: worker {where.index} of {where.workers}: weights fingerprint "
+                  f"{distribute.fingerprint(plan.gan.get_weights())}", flush=True)
         _memorisation_audit(run, config, evaluator, plan.gan)
         if export:
             from kgan import export as export_lib
@@ -283,10 +352,44 @@ def train(
     return run
 
 
-def _follow_data_and_device(config: RunConfig) -> RunConfig:
+def _train_as_worker(config, root: Path, name, where, strategy, *, resume, epochs, overwrite,
+                     verbose, callbacks) -> None:
+    """`train` of a worker that is not the chief: the same steps, in step with the chief, into
+    a private temporary runs folder that is deleted at the end (as TensorFlow's multi-worker
+    checkpointing wants), so that only the chief writes the run folder. A resume starts from
+    the chief's resume point, which the runs folder (shared by the workers) holds."""
+    # One folder per run and worker index, emptied first: what a killed worker left goes.
+    if name:
+        runs_lib.validate_name(name)
+    private = Path(tempfile.gettempdir()) / f"kgan-worker{where.index}-{name or 'new-run'}"
+    shutil.rmtree(private, ignore_errors=True)
+    private.mkdir(parents=True)
+    try:
+        if resume:
+            runs_lib.open_run(root, name).copy_resume_point(private)
+        print(f"kgan: worker {where.index} of {where.workers}: training with the chief, which "
+              f"writes the run folder; this worker's checkpoints go to {private} (deleted at "
+              "the end)", flush=True)
+        _train_in(config, private, name, strategy, where, resume=resume, epochs=epochs,
+                  overwrite=overwrite, export=False, verbose=verbose, callbacks=callbacks,
+                  on_start=None)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _follow_data_and_device(config: RunConfig, *, multiworker: bool = False) -> RunConfig:
     """A new run's config with its open choices made, so the run records what it trained
     with: the architecture from the data's kind, then `auto` precision and XLA by a short
-    measurement on this machine (`kgan.autotune`)."""
+    measurement on this machine (`kgan.autotune`). Workers would each measure their own and
+    could disagree, so under several workers `auto` means float32 without XLA."""
+    if multiworker and "auto" in (config.precision, config.jit_compile):
+        print("kgan: note: with several workers, precision and XLA 'auto' mean float32 without "
+              "XLA on every worker (each would time its own machine); pass --precision and "
+              "--jit-compile to choose", flush=True)
+        config = config.replace(
+            precision="float32" if config.precision == "auto" else config.precision,
+            jit_compile=False if config.jit_compile == "auto" else config.jit_compile,
+        )
     auto = "auto" in (config.precision, config.jit_compile)
     if config.arch is None or auto:
         info = data_info(config)
@@ -388,6 +491,7 @@ def _memorisation_audit(run, config: RunConfig, evaluator, gan) -> None:
 __all__ = [
     "TrainingDiverged",
     "TrainingStopped",
+    "WorkerLost",
     "batches",
     "data_info",
     "default_name",

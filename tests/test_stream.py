@@ -66,3 +66,21 @@ def test_a_stream_of_no_epochs_is_empty(tmp_path):
     path = tmp_path / "few.npz"
     np.savez(path, x=np.zeros((40, 2), np.float32), y=np.zeros(40, np.int32))
     assert stream_labels(f"npz:{path}", first_epoch=3, last_epoch=3, batch_size=8) == []
+
+
+def test_every_iterator_of_a_stream_replays_the_same_batches():
+    """Keras draws a batch from an iterator of its own before training under a strategy; the
+    training iterator must still see the run's batches, and each pass is a new shuffle."""
+    keras.utils.set_random_seed(5)
+    ds = kgan.data.stream("digits", batch_size=64, steps=30, first_epoch=0, last_epoch=2, seed=5)
+    next(iter(ds))  # an iterator of someone else's, as Keras makes one
+    first = [b for b in ds.as_numpy_iterator()]
+    second = [b for b in ds.as_numpy_iterator()]
+    assert len(first) == 60
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    # 1,500 training digits: rows 1,500-2,999 are the second pass, the same digits reshuffled.
+    rows = np.concatenate(first).reshape(60 * 64, -1)
+    one, two = rows[:1500], rows[1500:3000]
+    assert not np.array_equal(one, two)
+    np.testing.assert_array_equal(np.unique(one, axis=0), np.unique(two, axis=0))

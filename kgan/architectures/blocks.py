@@ -42,15 +42,22 @@ def square_image_size(family: str, data_shape: Sequence[int], sizes: Sequence[in
     return shape[0]
 
 
+def batch_norm(name: str) -> keras.layers.BatchNormalization:
+    """kgan's BatchNormalization, with its statistics taken over the *global* batch
+    under `tf.distribute` (`synchronized`), so that several replicas train the same model as
+    one device (on one device it is plain batch norm)."""
+    return keras.layers.BatchNormalization(synchronized=True, name=name)
+
+
 def up_residual_block(h, filters: int, name: str):
     """SNGAN generator block: BN-ReLU-upsample-conv3-BN-ReLU-conv3, plus upsample-conv1 shortcut."""
     shortcut = keras.layers.UpSampling2D(name=f"{name}_shortcut_up")(h)
     shortcut = keras.layers.Conv2D(filters, 1, name=f"{name}_shortcut_conv")(shortcut)
-    h = keras.layers.BatchNormalization(name=f"{name}_bn_0")(h)
+    h = batch_norm(f"{name}_bn_0")(h)
     h = keras.layers.ReLU(name=f"{name}_relu_0")(h)
     h = keras.layers.UpSampling2D(name=f"{name}_up")(h)
     h = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv_0")(h)
-    h = keras.layers.BatchNormalization(name=f"{name}_bn_1")(h)
+    h = batch_norm(f"{name}_bn_1")(h)
     h = keras.layers.ReLU(name=f"{name}_relu_1")(h)
     h = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv_1")(h)
     return keras.layers.Add(name=f"{name}_add")([h, shortcut])

@@ -17,7 +17,7 @@ from kgan.architectures.base import (
     logit_head,
     spectral,
 )
-from kgan.architectures.blocks import square_image_size
+from kgan.architectures.blocks import batch_norm, square_image_size
 from kgan.errors import KganError
 
 SIZES = (8, 14, 16, 28, 32, 56, 64, 112, 128)
@@ -93,7 +93,7 @@ class DCGAN(Architecture):
 
         def normalise_and_activate(h, name):
             if self.generator_batch_norm:
-                h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+                h = batch_norm(f"{name}_bn")(h)
             return keras.layers.ReLU(name=f"{name}_relu")(h)
 
         base = base_resolution(size)
@@ -136,7 +136,7 @@ class DCGAN(Architecture):
             filters = self._filters(size // (2 * resolution))
             h = sn(keras.layers.Conv2D(filters, 4, strides=2, padding="same", name=f"{name}_conv"))(h)
             if self.discriminator_batch_norm and resolution < size // 2:
-                h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+                h = batch_norm(f"{name}_bn")(h)
             h = keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(h)
         h = keras.layers.Flatten(name="flatten")(h)
         return keras.Model(inputs, logit_head(h, label, num_classes, sn), name="discriminator")

@@ -16,7 +16,12 @@ from kgan.architectures.base import (
     logit_head,
     spectral,
 )
-from kgan.architectures.blocks import down_residual_block, square_image_size, up_residual_block
+from kgan.architectures.blocks import (
+    batch_norm,
+    down_residual_block,
+    square_image_size,
+    up_residual_block,
+)
 
 # Filters as multiples of `width`, per image size (Miyato et al. 2018, appendix B; the 64 px
 # layout follows their ImageNet/STL models). Generator: the 4x4 projection, then one
@@ -61,7 +66,7 @@ class ResNet(Architecture):
         h = keras.layers.Reshape((4, 4, projection), name="project_reshape")(h)
         for i, filters in enumerate(blocks):
             h = up_residual_block(h, filters, name=f"block_{i}")
-        h = keras.layers.BatchNormalization(name="out_bn")(h)
+        h = batch_norm("out_bn")(h)
         h = keras.layers.ReLU(name="out_relu")(h)
         h = keras.layers.Conv2D(channels, 3, padding="same", name="to_image")(h)
         out = keras.layers.Activation("tanh", dtype="float32", name="sample")(h)

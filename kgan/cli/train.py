@@ -120,6 +120,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         verbose=2 if args.quiet else "auto",
         on_start=lambda started: _announce(started, resumed=bool(args.resume)),
     )
+    if run is None:  # a multi-worker job's worker: the chief writes and reports the run
+        print("\nworker done: the chief holds the run folder and its outcome")
+        return 0
     _print_outcome(run, root)
     return 0
 

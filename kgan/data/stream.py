@@ -77,9 +77,16 @@ def epoch_batches(
         ...                    first_epoch=2, last_epoch=4, buffer=10)   # 4 batches of 3
     """
     per_epoch = steps * batch_size
+
+    def endless(_):
+        return examples.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+
+    # Made inside `flat_map`, the shuffle's reshuffling state belongs to each iterator rather
+    # than to the dataset, so every iterator replays the same stream: Keras draws a batch from
+    # an iterator of its own before training under a `tf.distribute` strategy.
     return (
-        examples.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        .repeat()
+        tf.data.Dataset.range(1)
+        .flat_map(endless)
         .skip(first_epoch * per_epoch)
         .take(max(0, last_epoch - first_epoch) * per_epoch)
         .batch(batch_size, drop_remainder=True)

@@ -104,6 +104,26 @@ class Run(RunEpochs, RunStatus):
         except Exception as e:  # noqa: BLE001 - any load failure means a corrupt file
             raise RunError(f"cannot load {self.generator_path}: {e}") from None
 
+    def copy_resume_point(self, root: str | os.PathLike) -> "Run":
+        """A copy of this run under `root` holding what a resume reads (config, model card,
+        history, metric log and the resume-point checkpoint), as nobody's: a multi-worker
+        job's other workers resume from it while the chief trains the original."""
+        from kgan.runs.files import write_json
+
+        copy = Run(self.name, Path(root) / self.name)
+        copy.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        for source in (self.config_path, self.history_path, self.metrics_path):
+            if source.is_file():
+                shutil.copyfile(source, copy.path / source.name)
+        meta = self.metadata()
+        if meta.get("status") == "running":  # the chief's process, not the copy's
+            meta.update(status="failed", reason="a worker's copy of the run", pid=None)
+        write_json(copy.metadata_path, meta)
+        point = self.resume_point()
+        if point is not None:
+            shutil.copyfile(point[1], copy.checkpoint_dir / point[1].name)
+        return copy
+
     def remove_temp_files(self) -> list[Path]:
         """Deletes the `.tmp-*` leftovers of killed writes (files and folders) in the run folder,
         `samples/` and `checkpoint/`; call it holding the run's lock, so that no live writer owns
