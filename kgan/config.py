@@ -233,11 +233,6 @@ class RunConfig:
             )
         if self.devices is not None and (not isinstance(self.devices, str) or not self.devices):
             problems.append(f"devices must be a list like 'gpu:0,gpu:1', got {self.devices!r}")
-        if self.strategy == "multiworker" and self.minutes is not None:
-            problems.append(
-                "minutes and strategy multiworker do not go together: each worker's clock could "
-                "stop it at a different epoch; pass --epochs instead of --minutes"
-            )
         if not isinstance(self.deterministic, bool):
             problems.append(f"deterministic must be true or false, got {self.deterministic!r}")
         if not isinstance(self.tensorboard, bool):

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -136,17 +137,22 @@ def _mirrored(devices: list[str] | None) -> tf.distribute.Strategy:
 
 @register("multiworker")
 def _multiworker(devices: list[str] | None) -> tf.distribute.Strategy:
-    """MultiWorkerMirroredStrategy over the cluster that `TF_CONFIG` describes."""
+    """MultiWorkerMirroredStrategy over the cluster that `TF_CONFIG` describes (or, without
+    it, the Slurm job this process is a task of)."""
     if devices is not None:
         raise KganError(
             "--devices does not apply to --strategy multiworker: each worker trains on its "
             "local devices (TF_CONFIG names the workers)"
         )
     raw = os.environ.get("TF_CONFIG")
+    if not raw and os.environ.get("SLURM_JOB_ID"):
+        # Under Slurm the job's nodes, tasks and GPUs say it all (srun: one kgan per task).
+        resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
+        return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     if not raw:
         raise KganError(
             "--strategy multiworker needs TF_CONFIG: a JSON cluster spec naming every worker and "
-            f"this process's task (see {_README})"
+            f"this process's task, or a Slurm job (see {_README})"
         )
     try:
         spec = json.loads(raw)
@@ -241,6 +247,25 @@ def check_batch(batch_size: int, strategy: tf.distribute.Strategy, name: str) ->
         )
 
 
+def any_worker(strategy: tf.distribute.Strategy, flag: bool) -> bool:
+    """True when `flag` is true on any worker: a decision (stop now?) that every worker then
+    takes alike. A collective under several workers, so each of them must ask, at the same
+    point of training (e.g. every epoch end)."""
+    if role(strategy).workers == 1:
+        return bool(flag)
+    return bool(_vote(strategy)(tf.constant(1.0 if flag else 0.0)) > 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _vote(strategy: tf.distribute.Strategy):
+    @tf.function
+    def vote(flag):
+        per_replica = strategy.run(tf.identity, args=(flag,))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    return vote
+
+
 def fingerprint(weights) -> str:
     """A short sha256 of `weights`' values in order: equal on every worker of a healthy run."""
     digest = hashlib.sha256()
@@ -249,5 +274,5 @@ def fingerprint(weights) -> str:
     return digest.hexdigest()[:16]
 
 
-__all__ = ["Role", "check_batch", "describe", "fingerprint", "make", "names", "parse_devices",
+__all__ = ["Role", "any_worker", "check_batch", "describe", "fingerprint", "make", "names", "parse_devices",
            "register", "role"]

@@ -249,6 +249,7 @@ def train(
     verbose: str | int = "auto",
     callbacks: list | None = None,
     on_start: Callable[[runs_lib.Start], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> runs_lib.Run | None:
     """Trains a GAN as described by `config` into `runs_dir/name` and returns the run, under
     the `tf.distribute` strategy `config.strategy` names. Under several workers (`multiworker`)
@@ -266,6 +267,8 @@ def train(
         callbacks: extra Keras callbacks (e.g. a metric); they run before the run recorders.
         on_start: called with the `kgan.runs.Start` once every check has passed, before
             training (the CLI announces the run's name and folder there).
+        strategy: a `tf.distribute.Strategy` of the caller's own (e.g. with a cluster resolver
+            of its own) instead of the one `config.strategy` names.
 
     Raises:
         KganError: bad options, unknown or corrupt run, unreadable data.
@@ -276,11 +279,12 @@ def train(
     wanted = config if config is not None else _saved_config(root, name)
     if wanted is not None and wanted.deterministic:
         determinism.enable()  # before `data_info`: one inter-op thread needs a fresh runtime
-    strategy = (
-        distribute.make(wanted.strategy, wanted.devices)
-        if wanted is not None
-        else tf.distribute.get_strategy()  # an unreadable run: `runs.start` says what is wrong
-    )
+    if strategy is None:
+        strategy = (
+            distribute.make(wanted.strategy, wanted.devices)
+            if wanted is not None
+            else tf.distribute.get_strategy()  # an unreadable run: `runs.start` says why
+        )
     where = distribute.role(strategy)
     if config is not None and not resume:
         config = _follow_data_and_device(config, multiworker=where.workers > 1)
@@ -317,8 +321,9 @@ def _train_in(config, root: Path, name, strategy, where, *, resume, epochs, over
     if on_start is not None:
         on_start(started)
     run, config, plan = started.run, started.config, started.checked
-    print(f"kgan: strategy {config.strategy}: "
-          f"{distribute.describe(strategy, config.batch_size)}", flush=True)
+    if strategy.num_replicas_in_sync > 1:  # one device needs no word
+        print(f"kgan: strategy {config.strategy}: "
+              f"{distribute.describe(strategy, config.batch_size)}", flush=True)
     with run.recording():
         if not resume:
             run.write_config(

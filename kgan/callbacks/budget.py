@@ -7,6 +7,8 @@ import time
 
 import keras
 
+from kgan import distribute
+
 
 class TimeBudget(keras.callbacks.Callback):
     """Stops `fit` after the epoch past which another epoch (as long as the last one) would end
@@ -35,7 +37,10 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         took = time.perf_counter() - (self._start or time.perf_counter())
         self.elapsed += took
-        if self.elapsed + took > self.seconds and epoch + 1 < (self.params or {}).get("epochs", 0):
+        over = self.elapsed + took > self.seconds
+        # Workers' clocks differ: they stop together when any of them is out of time.
+        over = distribute.any_worker(self.model.distribute_strategy, over)
+        if over and epoch + 1 < (self.params or {}).get("epochs", 0):
             self.model.stop_training = True
             self.stopped_after = epoch + 1
 
