@@ -100,6 +100,9 @@ class RunConfig:
         "regulariser's own)", metavar="W")
     regularizer_every: int = _option(1, "model and objective", "apply the regulariser every N "
                                      "steps", metavar="N")
+    regularizer_final_weight: float | None = _option(
+        None, "model and objective", "cosine-decay the regulariser weight to W over the run "
+        "(R3GAN's gamma schedule; default: constant)", metavar="W")
     n_critic: int = _option(1, "model and objective", "discriminator steps per generator step",
                             metavar="N")
     g_lr: float = _option(2e-4, "optimisation (Adam)", "generator learning rate (> 0)")
@@ -108,10 +111,22 @@ class RunConfig:
                             flag="--beta1")
     beta_2: float = _option(0.999, "optimisation (Adam)", "Adam beta_2 of both networks, in "
                             "[0, 1)", flag="--beta2")
+    beta2_final: float | None = _option(
+        None, "optimisation (Adam)", "cosine-change both networks' Adam beta_2 from --beta2 to "
+        "this over the run (R3GAN: 0.9 to 0.99)", flag="--beta2-final", metavar="BETA2")
     lr_decay: float = _option(0.0, "optimisation (Adam)", "decay both rates linearly to 0 over "
                               "this final share of training (0: constant)", metavar="FRACTION")
+    lr_final: float | None = _option(
+        None, "optimisation (Adam)", "cosine-decay both rates to this fraction of their start "
+        "over the run (R3GAN's schedule; not with --lr-decay)", metavar="FRACTION")
     ema: float | None = _option(0.999, "optimisation (Adam)", "generator weight EMA decay used "
                                 "for samples and exports (0 turns it off)", metavar="DECAY")
+    ema_half_life: float | None = _option(
+        None, "optimisation (Adam)", "the EMA's half-life in images instead of --ema's decay: "
+        "the same averaging window at any batch size", metavar="IMAGES")
+    ema_rampup: float | None = _option(
+        None, "optimisation (Adam)", "with --ema-half-life: ramp the half-life up as R x the "
+        "images seen (e.g. 0.05), so early weights leave the average quickly", metavar="R")
     batch_size: int = _option(64, "schedule", "examples per training step")
     epochs: int = _option(20, "schedule", f"epochs in total, at most {MAX_EPOCHS:,} (with "
                           "--resume: extend to this)")
@@ -191,6 +206,7 @@ class RunConfig:
             problems.append(f"lr_decay must be in [0, 1], got {self.lr_decay!r}")
         if self.ema is not None and not 0.0 < float(self.ema) < 1.0:
             problems.append(f"ema must be in (0, 1) or None (off), got {self.ema!r}")
+        problems += self._schedule_problems()
         if self.channels not in (None, 1, 3):
             problems.append(f"channels must be 1, 3 or None, got {self.channels!r}")
         if self.regularizer_weight is not None and not _finite_above(
@@ -239,6 +255,42 @@ class RunConfig:
             problems.append(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if problems:
             raise KganError("; ".join(problems))
+
+    def _schedule_problems(self) -> list[str]:
+        """What is wrong with the cosine schedules and the EMA half-life."""
+        problems = []
+        if self.lr_final is not None and not (
+            _finite_above(self.lr_final, 0.0, inclusive=True) and float(self.lr_final) <= 1.0
+        ):
+            problems.append(f"lr_final must be a fraction in [0, 1], got {self.lr_final!r}")
+        elif self.lr_final is not None and self.lr_decay:
+            problems.append("lr_final and lr_decay are two schedules of the rates; give one "
+                            "(--lr-decay 0 with --lr-final)")
+        if self.regularizer_final_weight is not None and not _finite_above(
+            self.regularizer_final_weight, 0.0, inclusive=True
+        ):
+            problems.append("regularizer_final_weight must be a finite number >= 0, got "
+                            f"{self.regularizer_final_weight!r}")
+        elif self.regularizer_final_weight is not None and not self.regularizer:
+            problems.append("regularizer_final_weight needs a regulariser (--regularizer)")
+        if self.beta2_final is not None and not (
+            _finite_above(self.beta2_final, 0.0, inclusive=True) and float(self.beta2_final) < 1
+        ):
+            problems.append(f"beta2_final must be in [0, 1), got {self.beta2_final!r}")
+        scheduled = any(getattr(self, name) is not None
+                        for name in ("lr_final", "regularizer_final_weight", "beta2_final"))
+        if scheduled and self.minutes is not None:
+            problems.append("a cosine schedule (lr_final, regularizer_final_weight, beta2_final) "
+                            "needs a known length; pass --epochs instead of --minutes")
+        for name in ("ema_half_life", "ema_rampup"):
+            value = getattr(self, name)
+            if value is not None and not _finite_above(value, 0.0, inclusive=False):
+                problems.append(f"{name} must be a finite number > 0, got {value!r}")
+        if self.ema_rampup is not None and self.ema_half_life is None:
+            problems.append("ema_rampup ramps up the EMA half-life: give --ema-half-life too")
+        if self.ema_half_life is not None and self.ema is None:
+            problems.append("ema_half_life sets the EMA that --ema 0 turns off; give one of them")
+        return problems
 
     def _bound_problems(self) -> list[str]:
         """The upper bounds broken (of sizes already known to be positive integers)."""
@@ -300,7 +352,9 @@ class RunConfig:
         except ValueError as e:
             raise KganError(str(e)) from None
 
-    def regularizers(self) -> list:
+    def regularizers(self, discriminator_updates: int = 1) -> list:
+        """The run's regulariser (a list of none or one); `discriminator_updates` is the run's
+        length in discriminator updates, where a decaying weight ends."""
         from kgan import regularizers
 
         if not self.regularizer:
@@ -308,6 +362,10 @@ class RunConfig:
         kwargs: dict[str, Any] = {"every": self.regularizer_every}
         if self.regularizer_weight is not None:
             kwargs["weight"] = float(self.regularizer_weight)
+        if self.regularizer_final_weight is not None:
+            # The weight's schedule runs over the discriminator's updates of the whole run.
+            kwargs.update(final_weight=float(self.regularizer_final_weight),
+                          steps=max(1, discriminator_updates))
         try:
             return [regularizers.get(self.regularizer, **kwargs)]
         except ValueError as e:
@@ -337,7 +395,7 @@ class RunConfig:
 
         from kgan import autotune
         from kgan.gan import GAN
-        from kgan.schedules import HoldThenDecay
+        from kgan.schedules import CosineBeta2Adam, HoldThenDecay
 
         if self.conditional and not num_classes:
             raise KganError(
@@ -357,13 +415,16 @@ class RunConfig:
             generator, discriminator = self.architecture().build(
                 tuple(data_shape), self.latent_dim, classes
             )
+        half_life = self.ema_half_life
         gan = GAN(
             generator,
             discriminator,
             latent_dim=self.latent_dim,
             num_classes=classes,
             n_critic=self.n_critic,
-            ema_decay=self.ema,
+            ema_decay=self.ema if half_life is None else None,
+            ema_half_life=half_life,
+            ema_rampup=self.ema_rampup,
             seed=self.seed,
         )
         steps = self.epochs * int(steps_per_epoch)
@@ -371,13 +432,21 @@ class RunConfig:
         def adam(lr, updates_per_step):
             if self.lr_decay:
                 lr = HoldThenDecay(lr, steps * updates_per_step, self.lr_decay)
+            elif self.lr_final is not None:
+                lr = keras.optimizers.schedules.CosineDecay(
+                    lr, decay_steps=max(1, steps * updates_per_step), alpha=self.lr_final
+                )
+            if self.beta2_final is not None:
+                return CosineBeta2Adam(lr, beta_1=self.beta_1, beta_2=self.beta_2,
+                                       beta_2_final=self.beta2_final,
+                                       beta_2_steps=steps * updates_per_step)
             return keras.optimizers.Adam(lr, beta_1=self.beta_1, beta_2=self.beta_2)
 
         gan.compile(
             d_optimizer=adam(self.d_lr, self.n_critic),
             g_optimizer=adam(self.g_lr, 1),
             loss=self.loss,
-            regularizers=self.regularizers(),
+            regularizers=self.regularizers(steps * self.n_critic),
             steps_per_execution=self._steps_per_execution(int(steps_per_epoch)),
             jit_compile=self.jit_compile,
         )
@@ -404,7 +473,9 @@ class RunConfig:
         expected = {
             "latent_dim": self.latent_dim,
             "n_critic": self.n_critic,
-            "ema_decay": None if self.ema is None else float(self.ema),
+            "ema_decay": None if self.ema is None or self.ema_half_life else float(self.ema),
+            "ema_half_life": self.ema_half_life,
+            "ema_rampup": self.ema_rampup,
             "seed": self.seed,
         }
         found = {key: config.get(key) for key in expected}

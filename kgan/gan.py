@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from kgan import losses as losses_lib
 from kgan import regularizers as regularizers_lib
-from kgan import networks, sampling
+from kgan import networks, sampling, schedules
 from kgan.sampling import default_labels, sample_latents  # public here too: kgan.sample_latents
 
 # Stream ids folded into the noise key, so the draws of one step never share random numbers.
@@ -49,6 +49,11 @@ class GAN(keras.Model):
             (e.g. 0.999), used by `generate` and by exports; None disables it. The decay warms
             up as `min(ema_decay, (1 + t) / (10 + t))` at generator step `t`, so that short runs
             are not dragged towards the initial weights (0.999^3000 still leaves them 5%).
+        ema_half_life: instead of `ema_decay`, the EMA's half-life in images (StyleGAN2's and
+            R3GAN's form): each step's decay is `0.5 ** (global_batch / half_life)`, the same
+            averaging window whatever the batch size.
+        ema_rampup: with `ema_half_life`, ramp the half-life up as `min(ema_half_life,
+            ema_rampup * images_seen)`, so early, poor weights leave the average quickly.
         seed: key of all training noise. Noise is stateless, keyed on the seed, the step (the
             generator optimizer's saved iteration count) and the replica, so a reloaded model
             continues with exactly the noise it would have drawn.
@@ -63,6 +68,8 @@ class GAN(keras.Model):
         n_critic: int = 1,
         ema_decay: float | None = None,
         seed: int = 0,
+        ema_half_life: float | None = None,
+        ema_rampup: float | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -77,9 +84,18 @@ class GAN(keras.Model):
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay}")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        if ema_half_life is not None and (ema_decay is not None or not float(ema_half_life) > 0):
+            raise ValueError(
+                f"ema_half_life must be > 0 and replaces ema_decay (give one), got "
+                f"ema_half_life={ema_half_life}, ema_decay={ema_decay}"
+            )
+        if ema_rampup is not None and (ema_half_life is None or not float(ema_rampup) > 0):
+            raise ValueError(f"ema_rampup must be > 0 and needs ema_half_life, got {ema_rampup}")
+        self.ema_half_life = None if ema_half_life is None else float(ema_half_life)
+        self.ema_rampup = None if ema_rampup is None else float(ema_rampup)
         self.seed = int(seed)
         self.ema_generator = None
-        if self.ema_decay is not None:
+        if self.ema_decay is not None or self.ema_half_life is not None:
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
         self.built = True
@@ -229,6 +245,8 @@ class GAN(keras.Model):
             "n_critic": self.n_critic,
             "ema_decay": self.ema_decay,
             "seed": self.seed,
+            "ema_half_life": self.ema_half_life,
+            "ema_rampup": self.ema_rampup,
         }
 
     @classmethod
@@ -339,7 +357,7 @@ class GAN(keras.Model):
         grads = tape.gradient(scaled, g_vars)
         self.g_optimizer.apply_gradients(zip(grads, g_vars))
         if self.ema_generator is not None:
-            self._update_ema(context)
+            self._update_ema(context, global_batch)
 
         # The logs are global-batch values, the same on every replica: the losses and
         # penalties are already sums over this replica / global batch, so their sum over the
@@ -372,9 +390,14 @@ class GAN(keras.Model):
             return optimizer.scale_loss(loss)
         return loss
 
-    def _update_ema(self, context) -> None:
-        step = tf.cast(self.g_optimizer.iterations, tf.float32)
-        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+    def _update_ema(self, context, global_batch) -> None:
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)  # this step's update included
+        if self.ema_half_life is not None:
+            decay = schedules.half_life_decay(
+                global_batch, step * global_batch, self.ema_half_life, self.ema_rampup
+            )
+        else:
+            decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         pairs = [
             (ema.value, w.value)
             for ema, w in zip(self.ema_generator.weights, self.generator.weights)

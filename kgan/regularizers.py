@@ -1,8 +1,8 @@
 """Discriminator regularisers: WGAN-GP gradient penalty and the zero-centred R1 / R2 penalties
 (alone or together as `r1r2`).
 
-A regulariser returns a per-example penalty (already multiplied by its weight) so the model
-can average it over the global batch. `every=N` applies it lazily, every N-th discriminator
+A regulariser returns a per-example penalty (already multiplied by its weight, which may
+follow a cosine to `final_weight`) so the model can average it over the global batch. `every=N` applies it lazily, every N-th discriminator
 update with its weight multiplied by N (StyleGAN2's lazy regularisation), which keeps the
 expected penalty the same at a fraction of the cost.
 
@@ -18,6 +18,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from kgan import schedules
 from kgan.registry import Registry, constructor_config
 
 _REGISTRY: Registry["Regularizer"] = Registry("regularizer")
@@ -57,13 +58,30 @@ class Regularizer:
 
     name: str
 
-    def __init__(self, weight: float = 10.0, every: int = 1) -> None:
+    def __init__(
+        self, weight: float = 10.0, every: int = 1, final_weight: float | None = None,
+        steps: int = 0,
+    ) -> None:
         if weight < 0:
             raise ValueError(f"{type(self).__name__}: weight must be >= 0, got {weight}")
         if int(every) < 1:
             raise ValueError(f"{type(self).__name__}: every must be >= 1, got {every}")
+        if final_weight is not None and (final_weight < 0 or int(steps) < 1):
+            raise ValueError(
+                f"{type(self).__name__}: a final_weight ({final_weight}) must be >= 0 and comes "
+                f"with the steps (>= 1) it is reached at, got steps={steps}"
+            )
         self.weight = float(weight)
         self.every = int(every)
+        self.final_weight = None if final_weight is None else float(final_weight)
+        self.steps = int(steps)
+
+    def weight_at(self, step) -> tf.Tensor | float:
+        """The weight at discriminator update `step`: `weight`, or with a `final_weight` a
+        cosine from `weight` to it over `steps` updates (R3GAN's decaying gamma)."""
+        if self.final_weight is None:
+            return self.weight
+        return schedules.cosine(self.weight, self.final_weight, step, self.steps)
 
     def penalty(
         self, critic: Critic, real: tf.Tensor, fake: tf.Tensor, uniform: tf.Tensor, loss_scale
@@ -85,7 +103,7 @@ class Regularizer:
         loss_scale: tf.Tensor | float = 1.0,
     ) -> tf.Tensor:
         """Weighted per-example penalty; zeros on the steps that lazy regularisation skips."""
-        weight = self.weight * self.every
+        weight = self.weight_at(step) * self.every
         if self.every == 1:
             return weight * self.penalty(critic, real, fake, uniform, loss_scale)
         return tf.cond(
@@ -115,8 +133,11 @@ class GradientPenalty(Regularizer):
     the gradient of the norm finite when the input gradient is exactly zero.
     """
 
-    def __init__(self, weight: float = 10.0, every: int = 1, epsilon: float = 1e-12) -> None:
-        super().__init__(weight, every)
+    def __init__(
+        self, weight: float = 10.0, every: int = 1, epsilon: float = 1e-12,
+        final_weight: float | None = None, steps: int = 0,
+    ) -> None:
+        super().__init__(weight, every, final_weight, steps)
         self.epsilon = float(epsilon)
 
     def penalty(self, critic, real, fake, uniform, loss_scale):

@@ -166,10 +166,14 @@ def _resumed_config(run: Run, epochs: int | None) -> RunConfig:
             f"run {run.name!r} has already trained {done} epochs, more than --epochs "
             f"{epochs}; pass --epochs {done} or more (or leave it out), or train a new run"
         )
-    if config.lr_decay:
+    schedules = ["lr_decay"] * bool(config.lr_decay) + [
+        name for name in ("lr_final", "regularizer_final_weight", "beta2_final")
+        if getattr(config, name) is not None
+    ]
+    if schedules:
         raise KganError(
-            f"run {run.name!r} decays its learning rates to 0 at epoch {config.epochs} "
-            "(lr_decay); it cannot be extended — train a new run with more --epochs"
+            f"run {run.name!r} ends its schedules at epoch {config.epochs} "
+            f"({', '.join(schedules)}); it cannot be extended — train a new run with more --epochs"
         )
     # An explicit --epochs replaces a time budget: the budget was what ended the run.
     return config.replace(epochs=epochs, minutes=None)
