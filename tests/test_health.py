@@ -98,3 +98,24 @@ def test_stop_reason_says_what_the_monitor_did():
     assert health.stop_reason("divergence", 5, "D won", "rollback", 3).startswith(
         f"{what}; rolled back to epoch 3, the last epoch without warnings"
     )
+
+
+def test_kgan_train_flags_plain_minimax_on_grid25_and_not_the_grid25_preset(tmp_path):
+    """The monitor inside a real run: `kgan train --dataset grid25 --loss minimax` (no
+    regulariser, default rates) collapses onto a few modes within 3 epochs and is flagged;
+    the grid25 preset's recipe over the same number of steps is not (21 of 25 modes seen then;
+    all 25 by the preset's end)."""
+    from kgan import presets, runs, training
+    from kgan.config import RunConfig
+
+    plain = RunConfig(dataset="grid25", loss="minimax", epochs=4, eval_every=4, eval_num=2500)
+    preset = presets.get("grid25").replace(epochs=1, steps_per_epoch=plain.epochs * 156,
+                                           lr_decay=0.0, eval_every=1, jit_compile=False)
+    found = {}
+    for name, config in (("plain", plain), ("preset", preset)):
+        training.train(config, tmp_path, name=name, export=False, verbose=0)
+        card = runs.open_run(tmp_path, name).metadata()
+        found[name] = ({w["kind"] for w in card.get("warnings") or []},
+                       card["metrics"]["modes"]["value"])
+    assert "mode_collapse" in found["plain"][0] and found["plain"][1] <= 15, found
+    assert found["preset"][0] == set() and found["preset"][1] >= 20, found
