@@ -73,6 +73,7 @@ def test_every_metric_returns_json_serialisable_numbers():
         dataset="ring8",
         real_labels=np.arange(40) % 3,
         fake_labels=np.arange(30) % 3,
+        fake_modes=np.arange(30) * 37 % 1000,
     )
     for name in metrics.names():
         result = metrics.compute(name, **inputs)

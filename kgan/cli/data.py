@@ -25,7 +25,8 @@ def _add_data(commands) -> None:
         description=(
             "Build a TFDS dataset from local copies of its source files (e.g. MNIST's four "
             ".gz files), verified by checksum, so that it then loads offline exactly as after "
-            "a download. `digits` needs no files."
+            "a download. `digits` needs no files; `stacked_mnist` needs none either, only mnist "
+            "prepared in the same --data-dir first."
         ),
     )
     prepare.add_argument("name", help="TFDS dataset name, e.g. mnist")

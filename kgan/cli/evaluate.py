@@ -74,6 +74,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 #: `kgan evaluate`'s floor lines: number -> (metric, floor, N, split, value at N, ratio keys).
+#: The floors compare real held-out data with real training data, but for the modes
+#: (`_AGAINST_UNIFORM`): there real held-out images are measured as the samples are.
 _FLOORS = {
     "fid": ("fid", "fid_floor", "fid_floor_num", "fid_floor_split", "fid_at_floor_num",
             "fid_ratio"),
@@ -85,7 +87,12 @@ _FLOORS = {
                      "class_floor_split", "spread_ratio_at_floor_num", None),
     "class_recall": ("class_diversity", "class_recall_floor", "class_floor_num",
                      "class_floor_split", "class_recall_at_floor_num", None),
+    "modes": ("stacked_modes", "modes_floor", "mode_floor_num", "mode_floor_split",
+              "modes_at_floor_num", None),
+    "reverse_kl": ("stacked_modes", "reverse_kl_floor", "mode_floor_num", "mode_floor_split",
+                   "reverse_kl_at_floor_num", None),
 }
+_AGAINST_UNIFORM = ("modes", "reverse_kl")
 
 
 def _evaluate_lines(results: dict) -> list[str]:
@@ -115,7 +122,8 @@ def _floor_line(name: str, results: dict) -> str | None:
         return None
     ratio = result.get(ratio_key) if ratio_key else None
     tail = f", ratio {ratio:.3g}" if _is_number(ratio) else ""
-    return (f"  {floor_key:<18} {floor:.5g}  (real {result.get(split_key)} vs real train, "
+    against = "" if name in _AGAINST_UNIFORM else " vs real train"
+    return (f"  {floor_key:<18} {floor:.5g}  (real {result.get(split_key)}{against}, "
             f"N={n}; generated at N={n}: {at_n:.5g}{tail})")
 
 

@@ -1,10 +1,11 @@
 """kgan's data layer: from a source name to a batched `tf.data.Dataset` of images in [-1, 1].
 
 Every dataset reaches `GAN.fit` through `load`. Sources: TFDS datasets by name, `digits`
-(embedded, offline), `folder:PATH`, `ring8` / `grid25`, and `npy:` / `npz:` arrays. `info`
-describes a source cheaply; `stream` gives a training run its resumable epochs of batches;
-`load_arrays` returns a whole split as numpy (for metrics); `prepare` builds a TFDS dataset
-from local copies of its files with no network.
+(embedded, offline), `stacked_mnist` (StackedMNIST, built from the prepared `mnist`),
+`folder:PATH`, `ring8` / `grid25`, and `npy:` / `npz:` arrays. `info` describes a source
+cheaply; `stream` gives a training run its resumable epochs of batches; `load_arrays` returns a
+whole split as numpy (for metrics); `prepare` builds a TFDS dataset from local copies of its
+files with no network.
 
 Example:
     >>> import kgan.data

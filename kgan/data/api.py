@@ -257,11 +257,12 @@ def load(
     `(B, D)`; `(x, labels)` with int32 labels `(B,)` when `labels=True`.
 
     Sources: any TFDS image dataset by name (`mnist`, `cifar10`, ...; its image feature and
-    ClassLabel feature are found automatically), `digits` (kgan's offline default, prepared
-    into the TFDS data dir on first use), `folder:PATH` (recursive; with `labels=True` the
-    first sub-folder level names the classes), `ring8` / `grid25` (2-D toy mixtures), and
-    `npy:PATH` / `npz:PATH` arrays. TFDS data live in `data_dir`, else $KGAN_DATA_DIR, else
-    $TFDS_DATA_DIR, else `~/tensorflow_datasets`.
+    ClassLabel feature are found automatically), `digits` (kgan's offline default, prepared into
+    the TFDS data dir on first use), `stacked_mnist` (StackedMNIST's 1,000 modes, built on first
+    use from the prepared `mnist` of the same data dir), `folder:PATH` (recursive; with
+    `labels=True` the first sub-folder level names the classes), `ring8` / `grid25` (2-D toy
+    mixtures), and `npy:PATH` / `npz:PATH` arrays. TFDS data live in `data_dir`, else
+    $KGAN_DATA_DIR, else $TFDS_DATA_DIR, else `~/tensorflow_datasets`.
 
     Pipeline: decode -> channels (`channels=None` keeps the source's: gray stays gray; RGBA is
     composited on white) -> if `image_size` is given: centre crop to a square, then bilinear

@@ -5,8 +5,8 @@ kgan instead asks `builder.is_prepared()` (instant) and, when a dataset is missi
 download host once with a short time limit; if the host cannot be reached it raises a
 `KganError` at once that says how to get the data. Setting `KGAN_OFFLINE=1` skips the probe.
 
-`tfds_builder` is the one way kgan opens a TFDS builder (in kgan's data dir, `digits`
-registered, unknown names answered with the closest ones).
+`tfds_builder` is the one way kgan opens a TFDS builder (in kgan's data dir, `digits` and
+`stacked_mnist` registered, unknown names answered with the closest ones).
 
 `prepare` builds a TFDS dataset from local copies of its source files, with TFDS's own builder
 and no network, so that afterwards `tfds.load(name, data_dir=...)` works as after a download.
@@ -29,7 +29,7 @@ from kgan.errors import KganError
 
 PROBE_TIMEOUT = 3.0  # seconds
 #: The sources kgan reads itself; any other name is looked up in TFDS (`tfds_builder`).
-KGAN_SOURCES = ("digits", "ring8", "grid25", "folder:PATH", "npy:PATH", "npz:PATH")
+KGAN_SOURCES = ("digits", "stacked_mnist", "ring8", "grid25", "folder:PATH", "npy:PATH", "npz:PATH")
 
 # Files whose copies may differ from the published archives in their compression only (e.g.
 # re-gzipped MNIST): such a copy is accepted when its *decompressed* bytes have this md5.
@@ -98,11 +98,14 @@ def is_prepared(builder) -> bool:
 
 def ensure_prepared(builder, source: str) -> None:
     """Prepares `builder` when that needs no network or the network answers; otherwise raises
-    a `KganError` within a few seconds that says how to get the data."""
+    a `KganError` within a few seconds that says how to get the data. The datasets a builder
+    is made of (its `REQUIRES`, e.g. `mnist` for `stacked_mnist`) are ensured first."""
     if is_prepared(builder):
         return
     import tensorflow_datasets as tfds
 
+    for required in getattr(builder, "REQUIRES", ()):  # e.g. `stacked_mnist` is made of mnist
+        ensure_prepared(tfds_builder(required, builder.data_dir_root), source)
     if getattr(builder, "NEEDS_NETWORK", True) is False:  # e.g. kgan's `digits`: seconds
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(try_download_gcs=False)
@@ -139,11 +142,11 @@ def _unknown_name_message(name: str, known: list[str]) -> str:
 
 
 def tfds_builder(name: str, explicit_dir: str | None = None):
-    """`tfds.builder(name)` in kgan's `data_dir(explicit_dir)`, with `digits` registered and
-    errors as KganError."""
+    """`tfds.builder(name)` in kgan's `data_dir(explicit_dir)`, with `digits` and
+    `stacked_mnist` registered and errors as KganError."""
     import tensorflow_datasets as tfds
 
-    import kgan.data.builders  # noqa: F401  (registers `digits` with TFDS)
+    import kgan.data.builders  # noqa: F401  (registers `digits`, `stacked_mnist`)
 
     try:
         return tfds.builder(name, data_dir=data_dir(explicit_dir))

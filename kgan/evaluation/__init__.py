@@ -28,6 +28,10 @@ conditional generator drew for, else the classifier's) and `class_balance` (each
 share, by the classifier). `pr` and `class_diversity` carry real-vs-real floors too
 (`Evaluator.pr_floor`, `Evaluator.class_floor`), from the held-out split and its labels.
 
+Data with a mode classifier (`stacked_mnist`: each channel's digit by the MNIST classifier)
+gets `stacked_modes`: modes hit out of 1,000 and KL(mode histogram || uniform), beside held-out
+real images' values at the same N (`Evaluator.mode_floor`). It needs no feature extractor.
+
 The package, one job a module: `defaults` (seeds, metric lists, the floor split), `evaluator`
 (the `Evaluator`: what applies, the feature space), `reference` (real data and its cache),
 `floors` (real-vs-real at equal N), `measure` (running the metrics), `results` (logged numbers,
@@ -48,6 +52,7 @@ from kgan.evaluation.defaults import (
     FEATURE_METRICS,
     FLOOR_SPLIT,
     MIN_PER_CLASS,
+    MODE_METRICS,
     REFERENCE_NUM,
     TRAINING_METRICS,
     TRAINING_OPTIONS,
@@ -65,6 +70,7 @@ __all__ = [
     "FEATURE_METRICS",
     "FLOOR_SPLIT",
     "MIN_PER_CLASS",
+    "MODE_METRICS",
     "REFERENCE_NUM",
     "TRAINING_METRICS",
     "TRAINING_OPTIONS",

@@ -20,6 +20,7 @@ from kgan.evaluation.defaults import (
     DEFAULT_METRICS,
     FEATURE_METRICS,
     MIN_PER_CLASS,
+    MODE_METRICS,
     REFERENCE_NUM,
     TRAINING_METRICS,
 )
@@ -94,6 +95,8 @@ class Evaluator:
         if self.extractor is not None and not self.extractor.num_classes:
             name = getattr(self.extractor, "classifier", None)
             self.classifier = features_lib.get(name) if name else None
+        modes = features_lib.modes_for(dataset) if self.shape[-1:] == (3,) else None
+        self.mode_classifier = features_lib.get_mode_classifier(modes) if modes else None
         self.real_data = RealData(self)
         self.floors = Floors(self.real_data)
 
@@ -135,6 +138,8 @@ class Evaluator:
             found.append("class_balance")
         if self.is_toy:
             found.append("mode_coverage")
+        if self.mode_classifier is not None and self.kind == "image":
+            found += MODE_METRICS
         return sorted(found)
 
     @property
@@ -242,6 +247,18 @@ class Evaluator:
         if self.classifier is None:
             raise KganError(f"the {self.extractor.name!r} extractor has no classifier")
         return self.classifier.probabilities(self._fit(np.asarray(samples, np.float32)), batch_size)
+
+    def modes(self, samples: Any, batch_size: int = 256) -> np.ndarray:
+        """The data mode of each image by the dataset's mode classifier (StackedMNIST: the
+        digit triple 100r + 10g + b), for `stacked_modes`."""
+        if self.mode_classifier is None:
+            raise KganError(f"dataset {self.dataset!r} has no mode classifier")
+        return self.mode_classifier.modes(np.asarray(samples, np.float32), batch_size)
+
+    def mode_floor(self, result: dict, fake_modes: np.ndarray) -> dict:
+        """`result` (a `stacked_modes` result) with held-out real data's modes and KL at the
+        same N (`Floors.mode_floor`)."""
+        return self.floors.mode_floor(result, fake_modes)
 
     def _fit(self, images: np.ndarray) -> np.ndarray:
         h, w, c = self.extractor.image_shape

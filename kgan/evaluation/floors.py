@@ -1,8 +1,9 @@
 """Real-vs-real floors: what held-out real data scores at the same N, beside each result.
 
-FID, precision/recall and class diversity all move with sample size, so a generated value is
-only read against real data measured the same way: `n` held-out rows (`FLOOR_SPLIT`) against
-the same reference, with the generated side cut to `n` too when it is larger.
+FID, precision/recall, class diversity and mode coverage all move with sample size, so a
+generated value is only read against real data measured the same way: `n` held-out rows
+(`FLOOR_SPLIT`) against the same reference, with the generated side cut to `n` too when it is
+larger.
 """
 
 from __future__ import annotations
@@ -144,6 +145,57 @@ class Floors:
             "spread_ratio_at_floor_num": at["spread_ratio"],
             "class_recall_at_floor_num": at["class_recall"],
         }
+
+    def mode_floor(self, result: dict, fake_modes: np.ndarray) -> dict:
+        """`result` (a `stacked_modes` result) with what held-out real images score at the
+        same N: the modes of the first `n = min(num_fake, held-out size)` rows of
+        `FLOOR_SPLIT`, read by the same mode classifier (so its errors are in the floor too).
+        Adds `modes_floor`, `reverse_kl_floor`, `mode_floor_num`, `mode_floor_split` and the
+        generated values at `n` (`modes_at_floor_num`, `reverse_kl_at_floor_num`: on a fixed
+        `n` of the samples when there are more). Unchanged without a held-out split.
+        """
+        n = min(int(result["num_fake"]), self._held_out_count())
+        if n < 1:
+            return result
+        num_modes = int(result["num_modes"])
+
+        def real_modes() -> dict:
+            ev = self.real.evaluator
+            held_out = ev.modes(ev.real(n, FLOOR_SPLIT))
+            return metrics_lib.stacked_modes(held_out, num_modes=num_modes)
+
+        floor = self._floor_of(("stacked_modes", n, num_modes), real_modes)
+        at = (
+            result
+            if n == result["num_fake"]
+            else metrics_lib.stacked_modes(subset(np.asarray(fake_modes), n), num_modes=num_modes)
+        )
+        return {
+            **result,
+            "modes_floor": floor["modes"],
+            "reverse_kl_floor": floor["reverse_kl"],
+            "mode_floor_num": n,
+            "mode_floor_split": FLOOR_SPLIT,
+            "modes_at_floor_num": at["modes"],
+            "reverse_kl_at_floor_num": at["reverse_kl"],
+        }
+
+    def _held_out_count(self) -> int:
+        """Examples in the held-out split at the run's size, 0 when there is none (or it is
+        the reference split itself)."""
+        from kgan import data
+
+        ev = self.real.evaluator
+        if ev.split == FLOOR_SPLIT:
+            return 0
+        try:
+            info = data.info(
+                ev.dataset, split=FLOOR_SPLIT, image_size=ev.image_size,
+                channels=ev.channels, data_dir=ev.data_dir,
+            )
+        except KganError:  # no held-out split: the result is reported without a floor
+            return 0
+        return int(info.num_examples or 0)
 
     def _floor_of(self, key: tuple, compute: Callable[[], dict]) -> dict:
         """A real-vs-real result, computed once per evaluator (the held-out data is fixed)."""

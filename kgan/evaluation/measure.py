@@ -2,7 +2,7 @@
 
 `measure` is `Evaluator.measure`: it maps the samples (and the real reference) to the feature
 space, hands each metric its inputs through `kgan.metrics.compute`, and puts the real-vs-real
-floors beside `fid`, `pr` and `class_diversity`.
+floors beside `fid`, `pr`, `class_diversity` and `stacked_modes`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from kgan import metrics as metrics_lib
-from kgan.evaluation.defaults import FEATURE_METRICS
+from kgan.evaluation.defaults import FEATURE_METRICS, MODE_METRICS
 from kgan.evaluation.floors import subset
 
 
@@ -36,7 +36,8 @@ def measure(
     sample counts (`num_real` or `num_train`, `num_fake`); `fid` also carries the
     real-vs-real floor at the same N and the ratio (`fid_floor`). `pr` and `dc` compare
     equal numbers of real and generated samples (a fixed random subset of the larger
-    side), `class_diversity` equal numbers inside each class. `options` maps a metric to
+    side), `class_diversity` equal numbers inside each class; `stacked_modes` carries held-out
+    real data's modes and KL at the same N (`mode_floor`). `options` maps a metric to
     its keyword arguments (e.g. `{"kid": {"num_subsets": 10}}`); `progress(name, result)`
     is called after each metric.
 
@@ -62,6 +63,8 @@ def measure(
         )
     if "mode_coverage" in metrics:
         inputs["fake_samples"] = samples
+    if any(m in MODE_METRICS for m in metrics):
+        inputs["fake_modes"] = evaluator.modes(samples)
     results = {}
     for name in metrics:
         extractor = space_of(evaluator, name)
@@ -80,6 +83,8 @@ def measure(
             results[name] = evaluator.fid_floor(results[name], inputs["fake_features"])
         if name == "pr":
             results[name] = evaluator.pr_floor(results[name], inputs["fake_features"])
+        if name in MODE_METRICS:
+            results[name] = evaluator.mode_floor(results[name], inputs["fake_modes"])
         if name == "class_diversity":
             source = evaluator.classifier.name if classified else "generator"
             results[name] = evaluator.class_floor(
@@ -98,6 +103,8 @@ def space_of(evaluator: Any, name: str):
     metrics, the feature space (`"raw"` for vectors) for the feature ones."""
     if name in ("classifier_score", "class_balance"):
         return evaluator.classifier
+    if name in MODE_METRICS:
+        return evaluator.mode_classifier
     if name in FEATURE_METRICS or name == "class_diversity":
         return evaluator.extractor if evaluator.extractor is not None else "raw"
     return None

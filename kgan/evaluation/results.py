@@ -21,6 +21,7 @@ SCALARS = {
         ("high_quality", "high_quality"),
         ("reverse_kl", "reverse_kl"),
     ),
+    "stacked_modes": (("modes", "modes"), ("reverse_kl", "reverse_kl")),
 }
 
 
@@ -33,7 +34,8 @@ def scalars(results: dict[str, dict]) -> dict[str, float]:
     """The numbers a run logs from `measure`'s results: `fid`, `kid`, `precision`,
     `recall`, `density`, `coverage`, `memorisation` (the near-copy share), `classifier_score`,
     `spread_ratio`, `min_spread_ratio`, `class_recall` (class_diversity), `min_share`,
-    `max_share` (class_balance), and for the toy mixtures `modes`, `high_quality`, `reverse_kl`.
+    `max_share` (class_balance), for the toy mixtures `modes`, `high_quality`, `reverse_kl`,
+    and for StackedMNIST (`stacked_modes`) `modes` and `reverse_kl` out of its 1,000 modes.
 
     Example:
         >>> scalars({"pr": {"precision": 0.8, "recall": 0.6, "k": 3}})

@@ -34,7 +34,9 @@ and never downloaded at run time: `kgan features install inception` converts it 
 Modules: `registry` (`get`, `names`, `default_for`), `base` (`FeatureExtractor`), `pixels`,
 `classifiers` and `inception` (the extractors), `inception_v3` (the FID network in Keras and
 its preprocessing), `inception_install` and `torchscript` (its conversion), `model_files`
-(weights fingerprints and safe loading), `reference` (cached real-data statistics). Import from `kgan.features` itself.
+(weights fingerprints and safe loading), `reference` (cached real-data statistics), `modes`
+(mode classifiers: StackedMNIST's digit triple, `channel_digits`, by the `mnist`
+classifier). Import from `kgan.features` itself.
 
 Example:
     >>> from kgan import features
@@ -53,6 +55,7 @@ from kgan.features.classifiers import (
 )
 from kgan.features.inception import INCEPTION_ENV, Inception
 from kgan.features.model_files import file_sha256
+from kgan.features.modes import MODE_CLASSIFIERS, ChannelDigits, get_mode_classifier, modes_for
 from kgan.features.pixels import DigitsPixels, MnistPooled, PixelSpace
 from kgan.features.reference import (
     CACHE_ENV,
@@ -66,6 +69,7 @@ from kgan.features.registry import default_for, get, names
 __all__ = [
     "ASSETS",
     "CACHE_ENV",
+    "ChannelDigits",
     "INCEPTION_ENV",
     "DigitsClassifier",
     "DigitsPixels",
@@ -73,6 +77,7 @@ __all__ = [
     "Inception",
     "KerasClassifier",
     "LegacyDigitsClassifier",
+    "MODE_CLASSIFIERS",
     "MnistClassifier",
     "MnistPooled",
     "PixelSpace",
@@ -82,6 +87,8 @@ __all__ = [
     "default_for",
     "file_sha256",
     "get",
+    "get_mode_classifier",
+    "modes_for",
     "names",
     "reference_stats",
 ]

@@ -14,6 +14,7 @@ Each metric declares the inputs it needs in `metric.inputs`, from this vocabular
 | `dataset`            | dataset name (toy 2-D mixtures)                                 |
 | `real_labels`        | `(N,)` integer classes of the real rows                         |
 | `fake_labels`        | `(M,)` classes of the generated rows (asked for, or classified) |
+| `fake_modes`         | `(M,)` data mode of each generated row (StackedMNIST's triple)  |
 
 so a caller holding some of these can run any metric by name:
 
@@ -25,7 +26,8 @@ Registered names, by module: `distances` holds `fid` and `kid`; `manifold` holds
 (improved precision and recall) and `dc` (density and coverage); `classes` holds
 `classifier_score`, `class_diversity` (spread and recall inside each class) and
 `class_balance` (each class's share of the samples); `copies` holds `memorisation`;
-`mixtures` holds `mode_coverage`. `registry` looks them up; `neighbours` (k-NN geometry) and
+`mixtures` holds `mode_coverage` (toy mixtures); `modes` holds `stacked_modes` (StackedMNIST).
+`registry` looks them up; `neighbours` (k-NN geometry) and
 `arrays` (input checks) are the shared helpers.
 """
 
@@ -34,6 +36,7 @@ from kgan.metrics.distances import feature_stats, fid, frechet_distance, kid
 from kgan.metrics.copies import NEAR_COPY_THRESHOLD, memorisation
 from kgan.metrics.manifold import density_coverage, precision_recall
 from kgan.metrics.mixtures import mode_coverage
+from kgan.metrics.modes import histogram_coverage, stacked_modes
 from kgan.metrics.neighbours import knn_radii
 from kgan.metrics.registry import INPUTS, compute, get, names, register
 
@@ -49,6 +52,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "get",
+    "histogram_coverage",
     "kid",
     "knn_radii",
     "memorisation",
@@ -57,4 +61,5 @@ __all__ = [
     "precision_recall",
     "register",
     "spread",
+    "stacked_modes",
 ]

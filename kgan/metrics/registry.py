@@ -20,6 +20,7 @@ INPUTS = (
     "dataset",
     "real_labels",
     "fake_labels",
+    "fake_modes",
 )
 
 _METRICS: Registry = Registry("metric")

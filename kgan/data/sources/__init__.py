@@ -10,7 +10,7 @@ channel count, or a float32 vector; `label` int32, -1 where there is none.
 | `folder:PATH`                       | FolderSource  |
 | `npy:PATH`, `npz:PATH`, `*.npy/npz` | ArraySource   |
 | `ring8`, `grid25`                   | ToySource     |
-| anything else (`digits`, `mnist`…)  | TfdsSource    |
+| anything else (`digits`, `stacked_mnist`, `mnist`…) | TfdsSource |
 """
 
 from __future__ import annotations
