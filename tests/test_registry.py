@@ -30,10 +30,13 @@ SAVED_KEYS = {
               "upsampling"],
     "mlp": ["units", "depth", "spectral_norm", "output_activation"],
     "resnet": ["width", "spectral_norm"],
-    "gradient_penalty": ["weight", "every", "epsilon"],
-    "r1": ["weight", "every"],
-    "r2": ["weight", "every"],
+    "gradient_penalty": ["weight", "every", "epsilon", "final_weight", "steps"],
+    "r1": ["weight", "every", "final_weight", "steps"],
+    "r2": ["weight", "every", "final_weight", "steps"],
 }
+# Keys that later versions added, with defaults: files saved before them still load.
+ADDED_KEYS = {"gradient_penalty": ["final_weight", "steps"], "r1": ["final_weight", "steps"],
+              "r2": ["final_weight", "steps"]}
 
 
 @pytest.mark.parametrize("name", sorted(SAVED_KEYS))
@@ -42,6 +45,8 @@ def test_saved_config_keys_stay_the_same(name):
     obj = kind.get(name)
     assert list(obj.get_config()) == SAVED_KEYS[name]
     assert kind.get({"name": name, **obj.get_config()}).get_config() == obj.get_config()
+    older = {k: v for k, v in obj.get_config().items() if k not in ADDED_KEYS.get(name, [])}
+    assert kind.get({"name": name, **older}).get_config() == obj.get_config()
 
 
 def test_registry_get_names_the_valid_choices():
