@@ -32,7 +32,7 @@ import kgan.data  # noqa: E402
 from kgan import cli  # noqa: E402
 from kgan.config import RunConfig  # noqa: E402
 
-LOSSES = ("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares")
+LOSSES = ("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares", "relativistic")
 DATASETS = ("ring8", "grid25")
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 EVAL_SAMPLES = 2500
@@ -48,11 +48,13 @@ def recipe(dataset: str, train_flags: list[str], steps: int | None = None) -> Ru
 
 
 def run_config(config: RunConfig, loss: str, seed: int, wasserstein: tuple) -> RunConfig:
-    """`config` with `loss` and `seed`; Wasserstein gets its own (regulariser, weight)."""
+    """`config` with `loss` and `seed`; Wasserstein gets its own (regulariser, weight,
+    n_critic): a critic trained once per generator step is too far from optimal for it."""
     changes = {"loss": loss, "seed": seed}
     if loss == "wasserstein":
-        name, weight = wasserstein
-        changes.update(regularizer=None if name == "none" else name, regularizer_weight=weight)
+        name, weight, n_critic = wasserstein
+        changes.update(regularizer=None if name == "none" else name, regularizer_weight=weight,
+                       n_critic=n_critic)
     return config.replace(**changes)
 
 
@@ -133,8 +135,11 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
                         help="generator steps (default: the preset's, 12000)")
     parser.add_argument("--wasserstein-regularizer", default="gradient_penalty",
                         help="regulariser used with wasserstein, or none (default: %(default)s)")
-    parser.add_argument("--wasserstein-regularizer-weight", type=float, default=0.1,
+    parser.add_argument("--wasserstein-regularizer-weight", type=float, default=1.0,
                         help="its weight (default: %(default)s)")
+    parser.add_argument("--wasserstein-n-critic", type=int, default=5,
+                        help="critic steps per generator step with wasserstein (default: "
+                        "%(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: seed 0, the recipe's loss, a tenth of the steps")
     parser.add_argument("--out", type=pathlib.Path, default=None,
@@ -145,7 +150,8 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
 def main(argv=None) -> list[dict]:
     args, train_flags = parse_args(argv)
     recipes = {dataset: recipe(dataset, train_flags, args.steps) for dataset in args.datasets}
-    wasserstein = (args.wasserstein_regularizer, args.wasserstein_regularizer_weight)
+    wasserstein = (args.wasserstein_regularizer, args.wasserstein_regularizer_weight,
+                   args.wasserstein_n_critic)
     losses, seeds = args.losses, args.seeds
     if args.quick:
         losses, seeds = [recipes[args.datasets[0]].loss], [0]
