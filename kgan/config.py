@@ -131,9 +131,9 @@ class RunConfig:
     epochs: int = _option(20, "schedule", f"epochs in total, at most {MAX_EPOCHS:,} (with "
                           "--resume: extend to this)")
     minutes: float | None = _option(
-        None, "schedule", "train for about N minutes: stop at the end of the epoch after which "
-        "another would overrun them; the run ends complete with the epochs done (--epochs stays "
-        "the upper bound; kgan train --minutes without --epochs lifts it)", metavar="N")
+        None, "schedule", "train for N minutes: stop at the first step boundary past them; the run "
+        "ends complete with the epochs done, the last one shorter (--epochs stays the upper "
+        "bound; kgan train --minutes without --epochs lifts it)", metavar="N")
     steps_per_epoch: int | None = _option(
         None, "schedule", f"at most {MAX_STEPS_PER_EPOCH:,}; epochs x steps x batch size at most "
         "10**15 (default: one pass over the data)")

@@ -454,16 +454,18 @@ def _fit(run, config: RunConfig, plan: _Plan, evaluator, *, verbose, callbacks: 
     if monitor.reason:
         raise TrainingStopped(f"run {run.name!r} stopped: {monitor.reason}", monitor.reason)
     if budget and budget[0].stopped_after:
-        _end_at_budget(run, config, budget[0].stopped_after)
+        _end_at_budget(run, config, budget[0])
 
 
-def _end_at_budget(run, config: RunConfig, epochs: int) -> None:
-    """A run its time budget stopped plans the epochs it did, so it is complete, and
-    `--resume NAME --epochs N` extends it like any other run."""
+def _end_at_budget(run, config: RunConfig, budget) -> None:
+    """A run its time budget stopped plans the epochs it did (the last one perhaps shorter),
+    so it is complete, and `--resume NAME --epochs N` extends it like any other run."""
+    epochs = budget.stopped_after
     run.replace_run_config(config.replace(epochs=epochs))
     run.update_metadata(epochs=epochs)
-    print(f"kgan: stopped after epoch {epochs}: the {config.minutes:g}-minute budget "
-          "would not fit another epoch", flush=True)
+    where = f"step {budget.stopped_at_step}, in epoch {epochs}" if budget.partial else \
+        f"step {budget.stopped_at_step}, the end of epoch {epochs}"
+    print(f"kgan: stopped at {where}: the {config.minutes:g}-minute budget ran out", flush=True)
 
 
 def _health_monitor(run, config: RunConfig, evaluator, real: np.ndarray, labels=None):

@@ -232,7 +232,7 @@ def _leftovers(tmp_path: Path, index: int) -> list[str]:
 
 @pytest.mark.exact
 def test_two_workers_train_the_one_device_model_and_only_the_chief_writes(tmp_path, one_device):
-    # A time budget that does not run out: the workers still vote at every epoch's end.
+    # A time budget that does not run out: the workers still vote after every call.
     args = ["--name", "mw", *RUN, "--strategy", "multiworker", "--minutes", "60"]
     (chief_rc, chief, chief_err), (worker_rc, worker, worker_err) = _finish(_workers(tmp_path, args))
     assert chief_rc == 0, chief_err[-2000:]

@@ -336,20 +336,25 @@ def test_a_run_without_an_architecture_gets_the_one_its_data_needs(tmp_path):
     assert run.name.startswith("grid25-mlp-")
 
 
-def test_a_time_budget_ends_a_complete_run_at_an_epoch_boundary(tmp_path, capsys):
-    """--minutes: the epoch after which another would overrun the budget is the last; the
-    run is complete with the epochs it did (measured as the final epoch) and extends."""
-    config = tiny(minutes=1e-4, epochs=50, lr_decay=0.0, eval_every=20, eval_num=200)
+def test_a_time_budget_ends_a_complete_run_at_a_step_boundary(tmp_path, capsys):
+    """--minutes: training stops after the first call (steps_per_execution steps) that ends
+    past the budget, inside its epoch; that shorter epoch is recorded, checkpointed and
+    measured, and the run is complete with it and extends from the next epoch."""
+    config = tiny(minutes=1e-4, epochs=50, lr_decay=0.0, eval_every=20, eval_num=200,
+                  steps_per_execution=2)
     run = training.train(config, tmp_path, name="r", export=False, verbose=0)
     assert run.status == "complete"
-    assert [r["epoch"] for r in run.history()] == [1]
+    assert [(r["epoch"], r["step"]) for r in run.history()] == [(1, 2)]  # 2 of its 6 steps
+    assert run.metadata()["steps_done"] == 2
     assert [e for e, _ in run.checkpoints()] == [1]
     assert run.config()["run"]["epochs"] == 1 and run.metadata()["epochs"] == 1
     assert {r["epoch"] for r in run.metric_records()} == {1}  # the last epoch is measured
-    assert "stopped after epoch 1: the 0.0001-minute budget" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "stopped at step 2, in epoch 1: the 0.0001-minute budget ran out" in out
     extended = training.train(None, tmp_path, name="r", resume=True, epochs=3, export=False,
                               verbose=0)
-    assert [r["epoch"] for r in extended.history()] == [1, 2, 3]  # --epochs lifts the budget
+    # --epochs lifts the budget; the next epochs are whole.
+    assert [(r["epoch"], r["step"]) for r in extended.history()] == [(1, 2), (2, 8), (3, 14)]
     assert extended.config()["run"]["minutes"] is None
 
 
