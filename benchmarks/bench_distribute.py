@@ -16,9 +16,9 @@ minus the same replica function without the reductions; and the latency of one s
 collective (a chain of ten 64-float all-reduces, each waiting for the last, as a synchronized
 batch norm's statistics do layer after layer), which a step pays many times over.
 
-    python benchmarks/bench_distribute.py                # 3 rounds, 6 epochs of 40 steps
+    python benchmarks/bench_distribute.py                # 3 rounds, 6 epochs of 40 steps (2 warm-up)
     python benchmarks/bench_distribute.py --rounds 5 --steps 60
-    python benchmarks/bench_distribute.py --quick        # smoke: 1 round, 2 epochs of 5 steps
+    python benchmarks/bench_distribute.py --quick        # smoke: 1 round, 3 epochs of 5 steps (~90 s)
 """
 
 from __future__ import annotations
@@ -311,7 +311,8 @@ def main() -> None:
     print(f"load average before {result['load_average_before'][0]:.2f}, "
           f"after {result['load_average_after'][0]:.2f}")
 
-    out = args.out or RESULTS / f"distribute-{datetime.datetime.now(datetime.timezone.utc):%Y%m%d-%H%M%S}.json"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    out = args.out or RESULTS / f"distribute-{now:%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")
