@@ -14,8 +14,8 @@ from kgan.errors import KganError
 # The 2-D mixtures (benchmarks/README.md, "Toy mixtures"): a 3x128 MLP, 8-d latents, the
 # non-saturating loss with R1 0.1, Adam 1e-3 (betas 0.5, 0.99) constant for 12,000 steps then
 # decaying linearly to 0, batch 512, EMA 0.999, 24,000 steps. `kgan train --preset` over seeds
-# 0-2 (2,500 EMA samples): ring8 8.0/8 modes, 97.8% high quality (worst 97.8%), reverse KL 0.002, 271 s a run;
-# grid25 25.0/25 modes, 97.1% high quality (worst 96.9%), reverse KL 0.006, 269 s a run.
+# 0-2 (2,500 EMA samples): ring8 8.0/8 modes, 98.3% HQ (worst 97.8%), reverse KL 0.001, 255 s a run;
+# grid25 25.0/25 modes, 97.1% HQ (worst 96.9%), reverse KL 0.006, 269 s a run.
 # The old 12,000 steps at batch 256 held 94.4% on grid25; 24,000 steps at batch 256 96.2% and
 # 36,000 97.7% (seed 0); a cosine decay from the start loses (90.7%). Heavier R1 (1.0) smooths
 # the discriminator too much for modes of std 0.01-0.05 (grid25: 25 modes but 20% high quality).
