@@ -1,13 +1,13 @@
 """Stability study on the 2-D toy mixtures: modes captured and sample quality, per GAN loss.
 
 Trains an `mlp` GAN on `ring8` and `grid25` with one recipe (the dataset's `kgan train`
-preset, the recommended settings) and each of kgan's five losses, then scores 2,500 samples
+preset, the recommended settings) and each of kgan's six losses, then scores 2,500 samples
 with `kgan.toy.mode_coverage` (modes captured, share of high-quality samples within 3 std of a
 mode, reverse KL of the mode histogram). Prints a markdown table and writes every run's
 numbers to `benchmarks/results/toy-<timestamp>.json`.
 
 Usage:
-    python benchmarks/bench_toy.py                       # 5 losses x 2 datasets x 3 seeds
+    python benchmarks/bench_toy.py                       # 6 losses x 2 datasets x 3 seeds
     python benchmarks/bench_toy.py --quick               # 1 seed, the recipe's loss, a short run
     python benchmarks/bench_toy.py --datasets ring8 --losses hinge minimax --seeds 0 1
     python benchmarks/bench_toy.py --ema 0 --batch-size 128   # any `kgan train` flag
@@ -132,7 +132,7 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=LOSSES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=None,
-                        help="generator steps (default: the preset's, 12000)")
+                        help="generator steps (default: the preset's, 24000)")
     parser.add_argument("--wasserstein-regularizer", default="gradient_penalty",
                         help="regulariser used with wasserstein, or none (default: %(default)s)")
     parser.add_argument("--wasserstein-regularizer-weight", type=float, default=1.0,
