@@ -8,11 +8,11 @@ from kgan.config import RunConfig
 from kgan.errors import KganError
 
 SHAPES = {"digits": ((8, 8, 1), 10), "mnist": ((28, 28, 1), 10), "ring8": ((2,), None),
-          "grid25": ((2,), None)}
+          "grid25": ((2,), None), "stacked_mnist": ((28, 28, 3), 1000)}
 
 
 def test_the_required_presets_exist():
-    assert set(presets.names()) >= {"digits", "mnist", "ring8", "grid25"}
+    assert set(presets.names()) >= {"digits", "mnist", "ring8", "grid25", "stacked_mnist"}
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))
@@ -45,5 +45,5 @@ def test_presets_are_not_shared_mutable_state():
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(KganError, match="valid presets: digits, grid25, mnist, ring8"):
+    with pytest.raises(KganError, match="valid presets: digits, grid25, mnist, ring8, stacked_mnist"):
         presets.get("cifar")

@@ -265,3 +265,26 @@ def test_train_and_evaluate_record_stacked_modes(data_dir, tmp_path, capsys, mon
     modes = [line for line in map(json.loads, (tmp_path / "s" / "metrics.jsonl").open())
              if line["metric"] == "modes"][-1]
     assert modes["num_samples"] == 600 and 0 < modes["value"] < modes["modes_floor"] <= 1000
+
+
+@pytest.mark.slow
+@needs_shared
+def test_preset_builds_an_unconditional_gan_for_the_data(data_dir):
+    """The `stacked_mnist` preset trains at the data's own 28x28x3 and is unconditional: told
+    the triple, a generator would cover the 1,000 modes by construction."""
+    import keras
+
+    from kgan import presets
+
+    config = presets.get("stacked_mnist").replace(data_dir=data_dir, jit_compile=False,
+                                                  precision="float32")
+    info = kgan.data.info(config.dataset, image_size=config.image_size, data_dir=data_dir)
+    assert info.shape == (28, 28, 3) and info.num_classes == 1000
+    assert not config.conditional and config.eval_num >= 10_000
+    keras.utils.set_random_seed(0)
+    gan = config.build_gan(info.shape, info.num_classes, steps_per_epoch=10)
+    config.check_model(gan)
+    assert gan.num_classes is None
+    assert gan.generate(4, seed=0).shape == (4, 28, 28, 3)
+    assert Evaluator.for_config(config).default_metrics(training=True,
+                                                        num=config.eval_num) == ["stacked_modes"]
