@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 import kgan
+from kgan.autotune import dtype_policy
 from machine import cpu  # benchmarks/machine.py
 
 LATENT = 128
@@ -115,12 +116,16 @@ def reference(_args) -> keras.Model:
     return gan
 
 
-def kgan_variant(jit: bool, steps_per_execution: int = 1, ema: float | None = None):
-    """kgan.GAN on the guide's networks, with the guide's optimisers and objective."""
+def kgan_variant(jit: bool, steps_per_execution: int = 1, ema: float | None = None,
+                 reuse_fakes: bool = False, precision: str = "float32"):
+    """kgan.GAN on the guide's networks, with the guide's optimisers and objective
+    (`precision`: the dtype policy the networks are built under)."""
 
     def build(_args) -> keras.Model:
-        generator, discriminator = guide_networks()
-        gan = kgan.GAN(generator, discriminator, latent_dim=LATENT, ema_decay=ema)
+        with dtype_policy(precision):
+            generator, discriminator = guide_networks()
+        gan = kgan.GAN(generator, discriminator, latent_dim=LATENT, ema_decay=ema,
+                       reuse_fakes=reuse_fakes)
         gan.compile(keras.optimizers.Adam(3e-4), keras.optimizers.Adam(3e-4),
                     loss="nonsaturating", jit_compile=jit,
                     steps_per_execution=steps_per_execution)
@@ -132,6 +137,10 @@ def kgan_variant(jit: bool, steps_per_execution: int = 1, ema: float | None = No
 VARIANTS = {
     "reference (Keras guide)": reference,
     "kgan": kgan_variant(jit=False),
+    "kgan, fakes reused": kgan_variant(jit=False, reuse_fakes=True),
+    "kgan, mixed_bfloat16": kgan_variant(jit=False, precision="mixed_bfloat16"),
+    "kgan, bf16 + fakes reused": kgan_variant(jit=False, reuse_fakes=True,
+                                              precision="mixed_bfloat16"),
     "kgan + XLA": kgan_variant(jit=True),
     "kgan + XLA + 10 steps/call": kgan_variant(jit=True, steps_per_execution=10),
     "kgan + XLA + EMA": kgan_variant(jit=True, ema=0.999),

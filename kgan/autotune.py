@@ -38,7 +38,7 @@ CACHE_FILE = "autotune.json"
 #: The fields of a run that change what one training step costs (the cache key).
 _COST_FIELDS = (
     "arch", "arch_kwargs", "latent_dim", "conditional", "loss", "regularizer",
-    "regularizer_every", "n_critic", "ema", "batch_size",
+    "regularizer_every", "n_critic", "reuse_fakes", "ema", "batch_size",
 )
 
 

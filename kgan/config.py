@@ -105,6 +105,9 @@ class RunConfig:
         "(R3GAN's gamma schedule; default: constant)", metavar="W")
     n_critic: int = _option(1, "model and objective", "discriminator steps per generator step",
                             metavar="N")
+    reuse_fakes: bool = _option(
+        False, "model and objective", "the generator step reuses the last discriminator step's "
+        "fakes through the updated discriminator: one generator forward pass per step, not two")
     g_lr: float = _option(2e-4, "optimisation (Adam)", "generator learning rate (> 0)")
     d_lr: float = _option(2e-4, "optimisation (Adam)", "discriminator learning rate (> 0)")
     beta_1: float = _option(0.5, "optimisation (Adam)", "Adam beta_1 of both networks, in [0, 1)",
@@ -422,6 +425,7 @@ class RunConfig:
             latent_dim=self.latent_dim,
             num_classes=classes,
             n_critic=self.n_critic,
+            reuse_fakes=self.reuse_fakes,
             ema_decay=self.ema if half_life is None else None,
             ema_half_life=half_life,
             ema_rampup=self.ema_rampup,
@@ -477,8 +481,10 @@ class RunConfig:
             "ema_half_life": self.ema_half_life,
             "ema_rampup": self.ema_rampup,
             "seed": self.seed,
+            "reuse_fakes": self.reuse_fakes,
         }
         found = {key: config.get(key) for key in expected}
+        found["reuse_fakes"] = bool(found["reuse_fakes"])  # models saved before the option
         if self.conditional != bool(config.get("num_classes")):
             expected["conditional"], found["conditional"] = self.conditional, not self.conditional
         loss = (compile_config.get("loss") or {}).get("name")

@@ -54,6 +54,10 @@ class GAN(keras.Model):
             averaging window whatever the batch size.
         ema_rampup: with `ema_half_life`, ramp the half-life up as `min(ema_half_life,
             ema_rampup * images_seen)`, so early, poor weights leave the average quickly.
+        reuse_fakes: the generator update reuses the last discriminator update's fakes
+            instead of generating new ones, through the updated discriminator: one generator
+            forward pass per step instead of two (the generator's update then draws no noise
+            of its own).
         seed: key of all training noise. Noise is stateless, keyed on the seed, the step (the
             generator optimizer's saved iteration count) and the replica, so a reloaded model
             continues with exactly the noise it would have drawn.
@@ -70,6 +74,7 @@ class GAN(keras.Model):
         seed: int = 0,
         ema_half_life: float | None = None,
         ema_rampup: float | None = None,
+        reuse_fakes: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -94,6 +99,7 @@ class GAN(keras.Model):
         self.ema_half_life = None if ema_half_life is None else float(ema_half_life)
         self.ema_rampup = None if ema_rampup is None else float(ema_rampup)
         self.seed = int(seed)
+        self.reuse_fakes = bool(reuse_fakes)
         self.ema_generator = None
         if self.ema_decay is not None or self.ema_half_life is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -247,6 +253,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "ema_half_life": self.ema_half_life,
             "ema_rampup": self.ema_rampup,
+            "reuse_fakes": self.reuse_fakes,
         }
 
     @classmethod
@@ -311,10 +318,9 @@ class GAN(keras.Model):
         critic = lambda x: self._discriminate(x, labels)  # noqa: E731
         reg_values = {}
         d_vars = self.discriminator.trainable_variables
-        for i in range(self.n_critic):
-            key = self._key(step, _D_STREAM + 2 * i)
-            z = self._noise(key, local_batch, replicas, replica)
-            fake = self.generator(self._generator_inputs(z, labels), training=True)
+
+        def critic_update(i, fake):
+            """One discriminator update against `fake`; its loss and logits, for the logs."""
             with tf.GradientTape() as tape:
                 real_logits = critic(real)
                 fake_logits = critic(fake)
@@ -344,16 +350,39 @@ class GAN(keras.Model):
                 scaled = self._scale(self.d_optimizer, total)
             grads = tape.gradient(scaled, d_vars)
             self.d_optimizer.apply_gradients(zip(grads, d_vars))
+            return d_loss, real_logits, fake_logits
 
-        g_vars = self.generator.trainable_variables
-        z = self._noise(self._key(step, _G_STREAM), local_batch, replicas, replica)
-        with tf.GradientTape() as tape:
-            fake = self.generator(self._generator_inputs(z, labels), training=True)
+        def generator_loss(fake):
             # Relativistic losses compare with this batch's real logits (no gradient reaches
             # the generator through them); every other loss skips that pass.
             real_logits_g = critic(real) if self.gan_loss.needs_real_logits else None
-            g_loss = average(self.gan_loss.generator_loss(critic(fake), real_logits_g))
-            scaled = self._scale(self.g_optimizer, g_loss)
+            return average(self.gan_loss.generator_loss(critic(fake), real_logits_g))
+
+        def generate(z):
+            return self.generator(self._generator_inputs(z, labels), training=True)
+
+        g_vars = self.generator.trainable_variables
+        fresh_steps = self.n_critic - 1 if self.reuse_fakes else self.n_critic
+        for i in range(fresh_steps):
+            z = self._noise(self._key(step, _D_STREAM + 2 * i), local_batch, replicas, replica)
+            d_loss, real_logits, fake_logits = critic_update(i, generate(z))
+        if self.reuse_fakes:
+            # One generator forward serves both updates: the discriminator learns from these
+            # fakes (no gradient to G), then the generator's loss is taken through the updated
+            # discriminator on the same fakes, as PyTorch's DCGAN example does.
+            i = self.n_critic - 1
+            z = self._noise(self._key(step, _D_STREAM + 2 * i), local_batch, replicas, replica)
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch([v.value for v in g_vars])
+                fake = generate(z)
+                d_loss, real_logits, fake_logits = critic_update(i, tf.stop_gradient(fake))
+                g_loss = generator_loss(fake)
+                scaled = self._scale(self.g_optimizer, g_loss)
+        else:
+            z = self._noise(self._key(step, _G_STREAM), local_batch, replicas, replica)
+            with tf.GradientTape() as tape:
+                g_loss = generator_loss(generate(z))
+                scaled = self._scale(self.g_optimizer, g_loss)
         grads = tape.gradient(scaled, g_vars)
         self.g_optimizer.apply_gradients(zip(grads, g_vars))
         if self.ema_generator is not None:

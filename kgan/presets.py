@@ -107,17 +107,25 @@ PRESETS: dict[str, RunConfig] = {
 }
 # StackedMNIST (1,000 modes: a digit per channel) at its own 28x28x3, unconditional: told
 # the triple, a conditional generator would cover the modes by construction, and the
-# benchmark protocol (PacGAN, PresGAN, R3GAN) measures an unconditional one. The mnist
-# recipe without labels: DCGAN width 32 with a spectrally normalised discriminator,
-# hinge, Adam 5e-4 (betas 0.5, 0.99), EMA 0.995, batch 64, 15 minutes.
-# Measured (benchmarks/bench_stacked.py, seed 0, N = 10,000, real floor 1,000 / KL 0.053,
-# shared 2-core EPYC at load 1-7): this recipe 856 modes / KL 0.75 at 5 minutes, 950 /
-# 0.46 at 15; the R3GAN-style recipe 979 / 0.37 and 983 / 0.23; a plain DCGAN 948 / 0.55
-# and 995 / 0.23. The preset is NOT yet the best of the three (not changed for lack of
-# time to re-measure). None reaches the 1,000 modes / KL 0.05 in 15 CPU-minutes.
-# On a GPU: --minutes 90 or more (R3GAN-style: plan --epochs, its schedules span them).
+# benchmark protocol (PacGAN, PresGAN, R3GAN) measures an unconditional one. A plain DCGAN:
+# width 32, batch norm in both networks, the non-saturating loss without a regulariser, Adam
+# 2e-4 (betas 0.5, 0.999), no EMA, batch 64, 15 minutes. Measured (benchmarks/bench_stacked.py,
+# seed 0, N = 10,000, real floor 1,000 modes / KL 0.053, shared 2-core EPYC): 948 modes / KL
+# 0.55 at 5 minutes, 995 / 0.23 at 15, the best of three at 15 minutes; the R3GAN-style recipe
+# 979 / 0.37 and 983 / 0.23 (its cosine schedules need the run planned in epochs, not
+# minutes), the mnist preset's recipe without labels 856 / 0.75 and 950 / 0.46. None reaches
+# the protocol's 1,000 modes / KL 0.05 in 15 CPU-minutes; on a GPU give it --minutes 90 or more.
 PRESETS["stacked_mnist"] = PRESETS["mnist"].replace(
-    dataset="stacked_mnist", conditional=False, eval_num=10_000
+    dataset="stacked_mnist",
+    conditional=False,
+    arch_kwargs={"width": 32, "discriminator_batch_norm": True},
+    loss="nonsaturating",
+    regularizer=None,
+    g_lr=2e-4,
+    d_lr=2e-4,
+    beta_2=0.999,
+    ema=None,
+    eval_num=10_000,
 )
 
 

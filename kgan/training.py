@@ -208,6 +208,7 @@ def _model_card(name: str, config: RunConfig, plan: _Plan) -> dict:
         "loss": config.loss,
         "regularizers": compile_config.get("regularizers", []),
         "n_critic": gan.n_critic,
+        "reuse_fakes": gan.reuse_fakes,
         "ema_decay": gan.ema_decay,
         "batch_size": config.batch_size,
         "epochs": config.epochs,
@@ -287,7 +288,8 @@ def train(
         )
     where = distribute.role(strategy)
     if config is not None and not resume:
-        config = _follow_data_and_device(config, multiworker=where.workers > 1)
+        config = _follow_data_and_device(config, multiworker=where.workers > 1,
+                                         replicas=strategy.num_replicas_in_sync)
     options = dict(resume=resume, epochs=epochs, verbose=verbose, callbacks=callbacks or [])
     if not where.chief:
         _train_as_worker(config, root, name, where, strategy, overwrite=overwrite, **options)
@@ -382,11 +384,14 @@ def _train_as_worker(config, root: Path, name, where, strategy, *, resume, epoch
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _follow_data_and_device(config: RunConfig, *, multiworker: bool = False) -> RunConfig:
+def _follow_data_and_device(config: RunConfig, *, multiworker: bool = False,
+                            replicas: int = 1) -> RunConfig:
     """A new run's config with its open choices made, so the run records what it trained
     with: the architecture from the data's kind, then `auto` precision and XLA by a short
     measurement on this machine (`kgan.autotune`). Workers would each measure their own and
-    could disagree, so under several workers `auto` means float32 without XLA."""
+    could disagree, so under several workers `auto` means float32 without XLA. The measurement
+    times one device, and XLA fails on variables mirrored over several (TF's "tf.Variable on a
+    different device"), so with several replicas `auto` XLA means off."""
     if multiworker and "auto" in (config.precision, config.jit_compile):
         print("kgan: note: with several workers, precision and XLA 'auto' mean float32 without "
               "XLA on every worker (each would time its own machine); pass --precision and "
@@ -395,6 +400,8 @@ def _follow_data_and_device(config: RunConfig, *, multiworker: bool = False) -> 
             precision="float32" if config.precision == "auto" else config.precision,
             jit_compile=False if config.jit_compile == "auto" else config.jit_compile,
         )
+    if replicas > 1 and config.jit_compile == "auto":
+        config = config.replace(jit_compile=False)
     auto = "auto" in (config.precision, config.jit_compile)
     if config.arch is None or auto:
         info = data_info(config)

@@ -146,6 +146,19 @@ def test_mirrored_over_two_cpus_trains_the_model_one_device_trains(tmp_path, one
         np.testing.assert_allclose([y[k] for k in x], [x[k] for k in x], rtol=1e-5, atol=1e-6)
 
 
+def test_mirrored_turns_auto_xla_off_and_trains_with_reused_fakes(tmp_path):
+    """XLA fails on variables mirrored over several devices, and the autotune times one
+    device: under several replicas `--jit-compile auto` (what the presets ask) means off."""
+    out = _train(tmp_path, "auto", *RUN, "--strategy", "mirrored", "--devices", "cpu:0,cpu:1",
+                 "--jit-compile", "auto", "--reuse-fakes", "--no-export")
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = runs.open_run(tmp_path, "auto")
+    config = run.run_config()
+    assert config.jit_compile is False and config.reuse_fakes is True
+    assert run.config()["model"]["config"]["reuse_fakes"] is True
+    assert len(run.history()) == 2
+
+
 def test_mixed_float16_loss_scaling_with_a_penalty_under_mirrored(tmp_path):
     """Both loss-scale optimizers stay in sync across the replicas and with one device."""
     args = [*RUN, "--precision", "mixed_float16", "--loss", "wasserstein", "--no-export"]

@@ -57,6 +57,57 @@ def test_n_critic_makes_that_many_discriminator_updates():
     assert int(gan.g_optimizer.iterations) == 8 and int(gan.d_optimizer.iterations) == 24
 
 
+def test_reused_fakes_train_the_generator_through_the_updated_discriminator():
+    """With reuse_fakes, one step is: D learns from G(z), then G descends the loss of the
+    updated D on the same G(z); computed here by hand with plain tapes and SGD."""
+
+    def one_step(reuse):
+        keras.utils.set_random_seed(3)
+        gan = make_gan(reuse_fakes=reuse)
+        gan.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5),
+                    loss="nonsaturating", regularizers=[])
+        g = keras.models.clone_model(gan.generator)
+        d = keras.models.clone_model(gan.discriminator)
+        g.set_weights(gan.generator.get_weights())
+        d.set_weights(gan.discriminator.get_weights())
+        real = next(iter(toy_dataset(n=32)))
+        gan.fit(tf.data.Dataset.from_tensors(real), epochs=1, verbose=0)
+        return gan, g, d, real
+
+    gan, g, d, real = one_step(reuse=True)
+    loss = gan.gan_loss
+    z = gan._noise(gan._key(tf.constant(0, tf.int64), 1), 32, 1, 0)  # the critic's stream
+    fake = g(z, training=True)
+    with tf.GradientTape() as tape:
+        d_loss = tf.reduce_mean(loss.discriminator_loss(d(real, training=True),
+                                                        d(fake, training=True)))
+    for w, grad in zip(d.trainable_variables, tape.gradient(d_loss, d.trainable_variables)):
+        w.assign_sub(0.5 * grad)
+    with tf.GradientTape() as tape:
+        g_loss = tf.reduce_mean(loss.generator_loss(d(g(z, training=True), training=True), None))
+    for w, grad in zip(g.trainable_variables, tape.gradient(g_loss, g.trainable_variables)):
+        w.assign_sub(0.5 * grad)
+    for net, mine in (("generator", g), ("discriminator", d)):
+        for a, b in zip(getattr(gan, net).weights, mine.weights):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=net)
+    # Without reuse the generator draws noise of its own: a different update.
+    fresh, *_ = one_step(reuse=False)
+    assert not np.allclose(fresh.generator.weights[0].numpy(), g.weights[0].numpy(), atol=1e-4)
+    for a, b in zip(fresh.discriminator.weights, d.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_reuse_fakes_survives_a_keras_round_trip_and_old_files_default_to_fresh_noise(tmp_path):
+    gan = compile_gan(make_gan(reuse_fakes=True, n_critic=2), regularizers=["r1"])
+    gan.fit(toy_dataset(n=64), epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 2 and int(gan.d_optimizer.iterations) == 4
+    gan.save(tmp_path / "gan.keras")
+    assert keras.saving.load_model(tmp_path / "gan.keras", safe_mode=True).reuse_fakes
+    config = gan.get_config()
+    del config["reuse_fakes"]  # a file written before the option
+    assert not kgan.GAN.from_config(config).reuse_fakes
+
+
 def test_ema_generator_is_the_moving_average_and_the_sampler():
     gan = compile_gan(make_gan(ema_decay=0.9))
     before = weights(gan.generator)

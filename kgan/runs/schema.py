@@ -140,7 +140,7 @@ _METADATA_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     ),
     "seed": _INT,
     **dict.fromkeys(("training_time_s", "ema_decay"), _NUMBER),
-    "conditional": _FLAG,
+    **dict.fromkeys(("conditional", "reuse_fakes"), _FLAG),
     "data_shape": ("a list of whole numbers", lambda v: isinstance(v, list)
                    and all(_is_int(d) for d in v)),
     "class_names": _LIST,
