@@ -34,7 +34,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KGAN_OFFLINE", "1")
 
-import keras  # noqa: E402
 
 import kgan.data  # noqa: E402
 from kgan import evaluation, presets, training  # noqa: E402
@@ -44,6 +43,7 @@ from kgan.errors import KganError  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import machine  # noqa: E402
+from budgets import Budgets, StepTimer  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -69,69 +69,6 @@ def recipes(data_dir: str | None, seed: int) -> dict[str, RunConfig]:
         regularizer_final_weight=0.01, lr_final=0.25, beta_2=0.9, beta2_final=0.99,
         ema_half_life=20_000, ema_rampup=0.05)
     return {"preset": preset, "r3gan": r3gan, "mnist": mnist}
-
-
-class StepTimer(keras.callbacks.Callback):
-    """Seconds per training step after the first `skip` (compilation, pipeline warm-up)."""
-
-    def __init__(self, skip: int = 20) -> None:
-        super().__init__()
-        self.skip, self.count, self.start = skip, 0, None
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.count += 1
-        if self.count == self.skip:
-            self.start = time.perf_counter()
-        self.end = time.perf_counter()
-
-    @property
-    def seconds_per_step(self) -> float:
-        return (self.end - self.start) / (self.count - self.skip)
-
-
-class Budgets(keras.callbacks.Callback):
-    """At each budget (minutes of training, epochs timed from begin to end, so evaluations and
-    the recorders' checkpoints are left out) scores `num` samples with `stacked_modes`; stops
-    training after the last budget. An epoch end counts for a budget once the budget is less
-    than half an epoch away; the minutes actually trained are recorded."""
-
-    def __init__(self, minutes: list[float], evaluator, num: int, label: str) -> None:
-        super().__init__()
-        self.budgets = sorted(minutes)
-        self.evaluator, self.num, self.label = evaluator, num, label
-        self.elapsed, self.cpu, self.points = 0.0, 0.0, []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        took = time.perf_counter() - self._wall
-        self.elapsed += took
-        self.cpu += time.process_time() - self._cpu
-        last = epoch + 1 == (self.params or {}).get("epochs")
-        due = [b for b in self.budgets[len(self.points):] if self.elapsed + took / 2 >= 60 * b]
-        if not due and not last:
-            return
-        budget = due[-1] if due else self.budgets[len(self.points)]
-        start = time.perf_counter()
-        samples = self.model.generate(self.num, seed=evaluation.EVAL_SEED)
-        result = self.evaluator.measure(samples, ["stacked_modes"])["stacked_modes"]
-        point = {
-            "budget_minutes": budget, "train_minutes": self.elapsed / 60,
-            "process_cpu_minutes": self.cpu / 60, "epochs": epoch + 1,
-            "steps": training_step(self.model), "modes": int(result["modes"]),
-            "reverse_kl": float(result["reverse_kl"]),
-            "modes_floor": result.get("modes_floor"),
-            "reverse_kl_floor": result.get("reverse_kl_floor"),
-            "num_samples": self.num, "eval_seconds": time.perf_counter() - start,
-        }
-        self.points += [dict(point, budget_minutes=b) for b in due[:-1]] + [point]
-        print(f"[{self.label}] {point['train_minutes']:.1f} min, {point['steps']} steps: "
-              f"{point['modes']} modes, KL {point['reverse_kl']:.3f} (real at N={self.num}: "
-              f"{point['modes_floor']} / {point['reverse_kl_floor']:.4f}; "
-              f"eval {point['eval_seconds']:.0f} s)", flush=True)
-        if len(self.points) >= len(self.budgets):
-            self.model.stop_training = True
 
 
 def prepared_data_dir(data_dir: str) -> str:
@@ -162,7 +99,19 @@ def run_recipe(label: str, config: RunConfig, budgets: list[float], num: int,
               f"{STEPS_PER_EPOCH} steps for {max(budgets)} minutes", flush=True)
         config = config.replace(epochs=planned)
     evaluator = evaluation.Evaluator.for_config(config)
-    budget = Budgets(budgets, evaluator, num, label)
+
+    def score(model) -> dict:
+        samples = model.generate(num, seed=evaluation.EVAL_SEED)
+        result = evaluator.measure(samples, ["stacked_modes"])["stacked_modes"]
+        return {"modes": int(result["modes"]), "reverse_kl": float(result["reverse_kl"]),
+                "modes_floor": result.get("modes_floor"),
+                "reverse_kl_floor": result.get("reverse_kl_floor"), "num_samples": num}
+
+    def describe(p: dict) -> str:
+        return (f"{p['modes']} modes, KL {p['reverse_kl']:.3f} (real at N={num}: "
+                f"{p['modes_floor']} / {p['reverse_kl_floor']:.4f})")
+
+    budget = Budgets(budgets, score, label, steps=training_step, describe=describe)
     start = time.perf_counter()
     training.train(config, runs_dir, name=label, overwrite=True, export=False, verbose=0,
                    callbacks=[budget])
