@@ -24,6 +24,18 @@ def _private_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _restored_environment():
+    """Each test leaves os.environ as it found it: an in-process `kgan train --deterministic`
+    sets oneDNN off and one inter-op thread for the processes started after it, which made
+    tests/test_distribute.py's one-device and mirrored runs differ beyond rounding."""
+    saved = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _seeded_float32():
     """Every test starts with the float32 policy and the same Keras seed."""
     keras.config.set_dtype_policy("float32")
